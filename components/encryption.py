@@ -1,0 +1,109 @@
+"""EncryptionKey: the stack's customer-managed KMS key, used for every volume, bucket, queue, table and log group."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.config import Section
+from components.tags import Tags
+
+
+@dataclass(frozen=True)
+class EncryptionArgs:
+    deletion_window_days: int = 30
+    protect: bool = False
+
+    @classmethod
+    def from_config(cls, section: Section, *, protect: bool) -> EncryptionArgs:
+        args = cls(deletion_window_days=section.integer("deletionWindowDays", 30, min=7, max=30), protect=protect)
+        section.finish()
+        return args
+
+
+def key_policy(account_id: str, partition: str, region: str) -> str:
+    """Who may use the key: the account's IAM policies, CloudWatch Logs for our log groups, and EC2 Auto Scaling.
+
+    Auto Scaling launches instances through its service-linked role; without these grants an Auto Scaling group
+    cannot launch instances whose EBS volumes are encrypted with a customer-managed key.
+    """
+    root = f"arn:{partition}:iam::{account_id}:root"
+    autoscaling_role = (
+        f"arn:{partition}:iam::{account_id}:role/aws-service-role/"
+        "autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
+    )
+    use_key = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "AccountAdministersKeyThroughIam",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": root},
+                    "Action": "kms:*",
+                    "Resource": "*",
+                },
+                {
+                    "Sid": "CloudWatchLogsEncryptsThisAccountsLogGroups",
+                    "Effect": "Allow",
+                    "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+                    "Action": use_key,
+                    "Resource": "*",
+                    "Condition": {
+                        "ArnLike": {
+                            "kms:EncryptionContext:aws:logs:arn": f"arn:{partition}:logs:{region}:{account_id}:*"
+                        }
+                    },
+                },
+                {
+                    "Sid": "AutoScalingLaunchesEncryptedVolumes",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": autoscaling_role},
+                    "Action": use_key,
+                    "Resource": "*",
+                },
+                {
+                    "Sid": "AutoScalingAttachesEncryptedVolumes",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": autoscaling_role},
+                    "Action": "kms:CreateGrant",
+                    "Resource": "*",
+                    "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+                },
+            ],
+        }
+    )
+
+
+class EncryptionKey(pulumi.ComponentResource):
+    """A customer-managed KMS key with yearly rotation and an alias `alias/<project>-<stack>`."""
+
+    def __init__(self, name: str, args: EncryptionArgs, tags: Tags, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("acp:security:EncryptionKey", name, None, opts)
+        identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        self.key = aws.kms.Key(
+            f"{name}-key",
+            description=f"{name}: encrypts the stack's volumes, buckets, queues, tables and logs",
+            enable_key_rotation=True,
+            deletion_window_in_days=args.deletion_window_days,
+            policy=pulumi.Output.all(identity.account_id, partition.partition, region.region).apply(
+                lambda a: key_policy(a[0], a[1], a[2])
+            ),
+            tags=tags(name),
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+        )
+        self.alias = aws.kms.Alias(
+            f"{name}-alias",
+            name=f"alias/{name}",
+            target_key_id=self.key.key_id,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.arn: pulumi.Output[str] = self.key.arn
+        self.key_id: pulumi.Output[str] = self.key.key_id
+        self.register_outputs({"arn": self.arn, "alias": self.alias.name})

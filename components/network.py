@@ -1,0 +1,268 @@
+"""Network: a VPC over N availability zones with public, private (application) and isolated (data) subnets."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.config import ConfigError, Section
+from components.encryption import EncryptionKey
+from components.tags import Tags
+
+NAT_POLICIES = ("none", "single", "perAz")
+MAX_AZS = 6
+# The VPC is cut into 32 equal blocks: public subnets take blocks 0-5, private 8-13, data 16-21, the rest is spare.
+_BLOCKS_BITS = 5
+_TIER_OFFSET = {"public": 0, "private": 8, "data": 16}
+
+
+@dataclass(frozen=True)
+class NetworkArgs:
+    cidr: str = "10.20.0.0/16"
+    az_count: int = 2
+    nat_gateways: str = "single"
+    flow_log_retention_days: int = 30
+
+    @classmethod
+    def from_config(cls, section: Section, *, log_retention_days: int) -> NetworkArgs:
+        cidr = section.text("cidr", "10.20.0.0/16")
+        try:
+            network = ipaddress.IPv4Network(cidr, strict=True)
+            if not network.is_private:
+                section.error("cidr", "must be a private (RFC 1918) IPv4 range such as 10.20.0.0/16", cidr)
+            elif not 16 <= network.prefixlen <= 28 - _BLOCKS_BITS:
+                section.error(
+                    "cidr", f"must have a prefix from /16 to /{28 - _BLOCKS_BITS} (subnets are 1/32 of it)", cidr
+                )
+        except ValueError as exc:
+            section.error("cidr", f"is not a valid IPv4 CIDR block ({exc})", cidr)
+            cidr = "10.20.0.0/16"
+        args = cls(
+            cidr=cidr,
+            az_count=section.integer("azCount", 2, min=1, max=MAX_AZS),
+            nat_gateways=section.text("natGateways", "single", choices=NAT_POLICIES),
+            flow_log_retention_days=log_retention_days,
+        )
+        section.finish()
+        return args
+
+    def subnet_cidrs(self, tier: str) -> list[str]:
+        """The CIDR of each AZ's subnet in a tier, computed from the VPC range (`public`, `private` or `data`)."""
+        blocks = list(ipaddress.IPv4Network(self.cidr).subnets(prefixlen_diff=_BLOCKS_BITS))
+        first = _TIER_OFFSET[tier]
+        return [str(b) for b in blocks[first : first + self.az_count]]
+
+
+def availability_zones(count: int, key: str = "aws-compute-platform:network.azCount") -> list[str]:
+    """The first `count` standard availability zones of the region (Local and Wavelength Zones excluded)."""
+    zones = aws.get_availability_zones(
+        state="available", filters=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}]
+    ).names
+    if len(zones) < count:
+        raise ConfigError(key, f"the region has only {len(zones)} availability zones ({', '.join(zones)})", count)
+    return sorted(zones)[:count]
+
+
+class Network(pulumi.ComponentResource):
+    """One VPC; per AZ a public, a private and a data subnet; NAT as configured; flow logs to an encrypted log group."""
+
+    def __init__(
+        self,
+        name: str,
+        args: NetworkArgs,
+        key: EncryptionKey,
+        tags: Tags,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("acp:network:Network", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.availability_zones = availability_zones(args.az_count)
+
+        self.vpc = aws.ec2.Vpc(
+            f"{name}-vpc",
+            cidr_block=args.cidr,
+            enable_dns_hostnames=True,
+            enable_dns_support=True,
+            tags=tags(f"{name}-vpc"),
+            opts=child,
+        )
+        # The default security group allows all traffic between its members: leave it with no rules at all.
+        aws.ec2.DefaultSecurityGroup(
+            f"{name}-default-sg", vpc_id=self.vpc.id, tags=tags(f"{name}-default-unused"), opts=child
+        )
+        self.internet_gateway = aws.ec2.InternetGateway(
+            f"{name}-igw", vpc_id=self.vpc.id, tags=tags(f"{name}-igw"), opts=child
+        )
+
+        self.public_subnets = self._subnets(name, "public", args, tags, public=True)
+        self.private_subnets = self._subnets(name, "private", args, tags, public=False)
+        self.data_subnets = self._subnets(name, "data", args, tags, public=False)
+
+        public_routes = aws.ec2.RouteTable(
+            f"{name}-public-rt",
+            vpc_id=self.vpc.id,
+            routes=[{"cidr_block": "0.0.0.0/0", "gateway_id": self.internet_gateway.id}],
+            tags=tags(f"{name}-public"),
+            opts=child,
+        )
+        self._associate(name, "public", self.public_subnets, [public_routes] * args.az_count)
+
+        self.nat_gateways = self._nat_gateways(name, args, tags)
+        private_routes = []
+        for i, az in enumerate(self.availability_zones):
+            routes = []
+            if self.nat_gateways:
+                nat = self.nat_gateways[i % len(self.nat_gateways)]
+                routes.append({"cidr_block": "0.0.0.0/0", "nat_gateway_id": nat.id})
+            private_routes.append(
+                aws.ec2.RouteTable(
+                    f"{name}-private-rt-{i}",
+                    vpc_id=self.vpc.id,
+                    routes=routes,
+                    tags=tags(f"{name}-private-{az}"),
+                    opts=child,
+                )
+            )
+        self._associate(name, "private", self.private_subnets, private_routes)
+
+        # Data subnets have no route out of the VPC at all.
+        data_routes = aws.ec2.RouteTable(f"{name}-data-rt", vpc_id=self.vpc.id, tags=tags(f"{name}-data"), opts=child)
+        self._associate(name, "data", self.data_subnets, [data_routes] * args.az_count)
+
+        # S3 traffic stays on the AWS network and costs nothing, instead of paying NAT data processing.
+        region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        aws.ec2.VpcEndpoint(
+            f"{name}-s3",
+            vpc_id=self.vpc.id,
+            service_name=region.region.apply(lambda r: f"com.amazonaws.{r}.s3"),
+            vpc_endpoint_type="Gateway",
+            route_table_ids=[public_routes.id, data_routes.id, *[rt.id for rt in private_routes]],
+            tags=tags(f"{name}-s3"),
+            opts=child,
+        )
+
+        self._flow_logs(name, args, key, tags)
+
+        self.vpc_id: pulumi.Output[str] = self.vpc.id
+        self.public_subnet_ids = [s.id for s in self.public_subnets]
+        self.private_subnet_ids = [s.id for s in self.private_subnets]
+        self.data_subnet_ids = [s.id for s in self.data_subnets]
+        self.register_outputs(
+            {
+                "vpcId": self.vpc.id,
+                "availabilityZones": self.availability_zones,
+                "publicSubnetIds": self.public_subnet_ids,
+                "privateSubnetIds": self.private_subnet_ids,
+                "dataSubnetIds": self.data_subnet_ids,
+            }
+        )
+
+    def _subnets(self, name: str, tier: str, args: NetworkArgs, tags: Tags, *, public: bool) -> list[aws.ec2.Subnet]:
+        return [
+            aws.ec2.Subnet(
+                f"{name}-{tier}-{i}",
+                vpc_id=self.vpc.id,
+                cidr_block=cidr,
+                availability_zone=az,
+                map_public_ip_on_launch=public,
+                tags=tags(f"{name}-{tier}-{az}", Tier=tier),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            for i, (az, cidr) in enumerate(zip(self.availability_zones, args.subnet_cidrs(tier), strict=True))
+        ]
+
+    def _associate(self, name: str, tier: str, subnets: list[aws.ec2.Subnet], tables: list[aws.ec2.RouteTable]) -> None:
+        for i, (subnet, table) in enumerate(zip(subnets, tables, strict=True)):
+            aws.ec2.RouteTableAssociation(
+                f"{name}-{tier}-rta-{i}",
+                subnet_id=subnet.id,
+                route_table_id=table.id,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+
+    def _nat_gateways(self, name: str, args: NetworkArgs, tags: Tags) -> list[aws.ec2.NatGateway]:
+        count = {"none": 0, "single": 1, "perAz": args.az_count}[args.nat_gateways]
+        gateways = []
+        for i in range(count):
+            address = aws.ec2.Eip(
+                f"{name}-nat-ip-{i}",
+                domain="vpc",
+                tags=tags(f"{name}-nat-{i}"),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            gateways.append(
+                aws.ec2.NatGateway(
+                    f"{name}-nat-{i}",
+                    allocation_id=address.id,
+                    subnet_id=self.public_subnets[i].id,
+                    tags=tags(f"{name}-nat-{self.availability_zones[i]}"),
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[self.internet_gateway]),
+                )
+            )
+        return gateways
+
+    def _flow_logs(self, name: str, args: NetworkArgs, key: EncryptionKey, tags: Tags) -> None:
+        child = pulumi.ResourceOptions(parent=self)
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-flow-logs",
+            retention_in_days=args.flow_log_retention_days,
+            kms_key_id=key.arn,
+            tags=tags(f"{name}-flow-logs"),
+            opts=child,
+        )
+        role = aws.iam.Role(
+            f"{name}-flow-logs",
+            assume_role_policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ],
+                }
+            ),
+            tags=tags(f"{name}-flow-logs"),
+            opts=child,
+        )
+        aws.iam.RolePolicy(
+            f"{name}-flow-logs",
+            role=role.id,
+            policy=log_group.arn.apply(
+                lambda arn: json.dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Action": [
+                                    "logs:CreateLogStream",
+                                    "logs:PutLogEvents",
+                                    "logs:DescribeLogGroups",
+                                    "logs:DescribeLogStreams",
+                                ],
+                                "Resource": [arn, f"{arn}:*"],
+                            }
+                        ],
+                    }
+                )
+            ),
+            opts=child,
+        )
+        aws.ec2.FlowLog(
+            f"{name}-flow-log",
+            vpc_id=self.vpc.id,
+            traffic_type="ALL",
+            log_destination_type="cloud-watch-logs",
+            log_destination=log_group.arn,
+            iam_role_arn=role.arn,
+            max_aggregation_interval=600,
+            tags=tags(f"{name}-flow-log"),
+            opts=child,
+        )

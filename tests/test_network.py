@@ -1,0 +1,127 @@
+"""Network: the VPC spans the configured AZs with three tiers of subnets, NAT as asked, flow logs kept encrypted."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable
+
+import pytest
+
+from components.config import Problems, Section
+from components.network import NetworkArgs
+from plan import Plan
+
+NETWORK = "aws-compute-platform:network"
+
+
+def subnets_by_tier(plan: Plan) -> dict[str, list[dict[str, str]]]:
+    tiers: dict[str, list[dict[str, str]]] = {}
+    for subnet in plan.of_type("aws:ec2/subnet:Subnet"):
+        tiers.setdefault(subnet.inputs["tags"]["Tier"], []).append(subnet.inputs)
+    return tiers
+
+
+@pytest.mark.parametrize(("stack", "zones"), [("dev", 2), ("prod", 3)])
+def test_the_vpc_spans_two_azs_in_dev_and_three_in_prod(stack: str, zones: int, request: pytest.FixtureRequest) -> None:
+    plan: Plan = request.getfixturevalue(f"{stack}_plan")
+    tiers = subnets_by_tier(plan)
+    assert set(tiers) == {"public", "private", "data"}
+    for tier, subnets in tiers.items():
+        assert len({s["availabilityZone"] for s in subnets}) == zones, tier
+    assert plan.outputs["availabilityZones"] == [f"us-east-1{c}" for c in "abc"[:zones]]
+
+
+def test_subnets_lie_inside_the_vpc_and_never_overlap(stack_plan: Plan) -> None:
+    vpc = ipaddress.ip_network(stack_plan.of_type("aws:ec2/vpc:Vpc")[0].inputs["cidrBlock"])
+    blocks = [ipaddress.ip_network(s.inputs["cidrBlock"]) for s in stack_plan.of_type("aws:ec2/subnet:Subnet")]
+    assert all(b.subnet_of(vpc) for b in blocks)  # type: ignore[arg-type]
+    assert not any(a.overlaps(b) for i, a in enumerate(blocks) for b in blocks[i + 1 :])
+
+
+def test_only_public_subnets_give_instances_public_addresses(stack_plan: Plan) -> None:
+    for tier, subnets in subnets_by_tier(stack_plan).items():
+        assert all(bool(s.get("mapPublicIpOnLaunch")) == (tier == "public") for s in subnets), tier
+
+
+def test_prod_has_a_nat_gateway_per_az_and_dev_shares_one(dev_plan: Plan, prod_plan: Plan) -> None:
+    assert len(dev_plan.of_type("aws:ec2/natGateway:NatGateway")) == 1
+    prod_nats = prod_plan.of_type("aws:ec2/natGateway:NatGateway")
+    assert len(prod_nats) == 3
+    public_subnet_ids = {
+        f"{s.name}-id" for s in prod_plan.of_type("aws:ec2/subnet:Subnet") if s.inputs["tags"]["Tier"] == "public"
+    }
+    assert {n.inputs["subnetId"] for n in prod_nats} == public_subnet_ids
+
+
+def test_each_private_subnet_leaves_through_the_nat_gateway_of_its_own_az(prod_plan: Plan) -> None:
+    tables = {t.name: t for t in prod_plan.of_type("aws:ec2/routeTable:RouteTable")}
+    for i in range(3):
+        routes = tables[f"aws-compute-platform-prod-private-rt-{i}"].inputs["routes"]
+        assert routes == [{"cidrBlock": "0.0.0.0/0", "natGatewayId": f"aws-compute-platform-prod-nat-{i}-id"}]
+
+
+def test_data_subnets_have_no_route_out_of_the_vpc(stack_plan: Plan) -> None:
+    data_table = next(t for t in stack_plan.of_type("aws:ec2/routeTable:RouteTable") if t.name.endswith("-data-rt"))
+    assert not data_table.inputs.get("routes")
+
+
+def test_without_nat_private_subnets_have_no_default_route(plan_with: Callable[..., Plan]) -> None:
+    plan = plan_with("dev", {NETWORK: {"cidr": "10.20.0.0/16", "azCount": 2, "natGateways": "none"}})
+    assert plan.of_type("aws:ec2/natGateway:NatGateway") == []
+    assert plan.of_type("aws:ec2/eip:Eip") == []
+    private = [t for t in plan.of_type("aws:ec2/routeTable:RouteTable") if "-private-rt-" in t.name]
+    assert len(private) == 2 and all(not t.inputs.get("routes") for t in private)
+
+
+def test_flow_logs_go_to_a_log_group_encrypted_with_the_stack_key(stack_plan: Plan) -> None:
+    flow_log = stack_plan.of_type("aws:ec2/flowLog:FlowLog")[0]
+    assert flow_log.inputs["trafficType"] == "ALL"
+    group = next(g for g in stack_plan.of_type("aws:cloudwatch/logGroup:LogGroup") if g.name.endswith("-flow-logs"))
+    assert group.inputs["kmsKeyId"] == stack_plan.outputs["kmsKeyArn"]
+    assert group.inputs["retentionInDays"] == {"dev": 14, "prod": 90}[stack_plan.stack]
+
+
+def test_the_default_security_group_is_left_without_rules(stack_plan: Plan) -> None:
+    default_group = stack_plan.of_type("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup")[0]
+    assert not default_group.inputs.get("ingress") and not default_group.inputs.get("egress")
+
+
+def test_s3_traffic_uses_a_gateway_endpoint_on_every_route_table(stack_plan: Plan) -> None:
+    endpoint = stack_plan.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")[0]
+    assert endpoint.inputs["serviceName"] == "com.amazonaws.us-east-1.s3"
+    assert len(endpoint.inputs["routeTableIds"]) == len(stack_plan.of_type("aws:ec2/routeTable:RouteTable"))
+
+
+def test_subnet_cidrs_are_computed_per_tier() -> None:
+    args = NetworkArgs(cidr="10.0.0.0/16", az_count=3)
+    assert args.subnet_cidrs("public") == ["10.0.0.0/21", "10.0.8.0/21", "10.0.16.0/21"]
+    assert args.subnet_cidrs("private")[0] == "10.0.64.0/21"
+    assert args.subnet_cidrs("data")[2] == "10.0.144.0/21"
+
+
+@pytest.mark.parametrize(
+    ("raw", "problem"),
+    [
+        ({"cidr": "8.8.0.0/16"}, "private"),
+        ({"cidr": "10.0.0.0/25"}, "prefix"),
+        ({"cidr": "10.0.0.1/16"}, "not a valid"),
+        ({"azCount": 7}, "at most 6"),
+        ({"natGateways": "some"}, "one of"),
+    ],
+)
+def test_bad_network_settings_are_refused_with_the_key_named(raw: dict[str, object], problem: str) -> None:
+    problems = Problems()
+    NetworkArgs.from_config(Section("aws-compute-platform:network", raw, problems), log_retention_days=30)
+    assert len(problems.found) == 1
+    assert problems.found[0].key == f"aws-compute-platform:network.{next(iter(raw))}"
+    assert problem in problems.found[0].problem
+
+
+def test_a_region_with_too_few_zones_is_refused(plan_with: Callable[..., Plan]) -> None:
+    from components.config import ConfigError
+
+    with pytest.raises(ConfigError, match="only 2 availability zones") as failure:
+        plan_with(
+            "dev", {NETWORK: {"cidr": "10.20.0.0/16", "azCount": 3, "natGateways": "none"}, "aws:region": "us-west-1"}
+        )
+    assert failure.value.key == "aws-compute-platform:network.azCount"
