@@ -214,19 +214,24 @@ class Network(pulumi.ComponentResource):
             tags=tags(f"{name}-flow-logs"),
             opts=child,
         )
+        identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
         role = aws.iam.Role(
             f"{name}-flow-logs",
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
-                }
+            # The account condition stops another account's flow logs from using this role (confused deputy).
+            assume_role_policy=identity.account_id.apply(
+                lambda account: json.dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
+                                "Action": "sts:AssumeRole",
+                                "Condition": {"StringEquals": {"aws:SourceAccount": account}},
+                            }
+                        ],
+                    }
+                )
             ),
             tags=tags(f"{name}-flow-logs"),
             opts=child,
@@ -241,12 +246,7 @@ class Network(pulumi.ComponentResource):
                         "Statement": [
                             {
                                 "Effect": "Allow",
-                                "Action": [
-                                    "logs:CreateLogStream",
-                                    "logs:PutLogEvents",
-                                    "logs:DescribeLogGroups",
-                                    "logs:DescribeLogStreams",
-                                ],
+                                "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
                                 "Resource": [arn, f"{arn}:*"],
                             }
                         ],

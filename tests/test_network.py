@@ -125,3 +125,17 @@ def test_a_region_with_too_few_zones_is_refused(plan_with: Callable[..., Plan]) 
             "dev", {NETWORK: {"cidr": "10.20.0.0/16", "azCount": 3, "natGateways": "none"}, "aws:region": "us-west-1"}
         )
     assert failure.value.key == "aws-compute-platform:network.azCount"
+
+
+def test_flow_logs_may_write_only_to_their_own_log_group(stack_plan: Plan) -> None:
+    import json
+
+    role = next(r for r in stack_plan.of_type("aws:iam/role:Role") if r.name.endswith("-flow-logs"))
+    trust = json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]
+    assert trust["Principal"] == {"Service": "vpc-flow-logs.amazonaws.com"}
+    assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+    policy = next(p for p in stack_plan.of_type("aws:iam/rolePolicy:RolePolicy") if p.name.endswith("-flow-logs"))
+    statement = json.loads(policy.inputs["policy"])["Statement"][0]
+    group = next(g for g in stack_plan.of_type("aws:cloudwatch/logGroup:LogGroup") if g.name.endswith("-flow-logs"))
+    group_arn = group.outputs["arn"]
+    assert statement["Resource"] == [group_arn, f"{group_arn}:*"]
