@@ -406,7 +406,9 @@ class LightsailSite(pulumi.ComponentResource):
             skip_final_snapshot=not args.protect,
             final_snapshot_name=f"{base}-final" if args.protect else None,
             tags=tags(base, Bundle=db.bundle),
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+            # The name is fixed (Lightsail requires one), so a replacement cannot be created next to the old
+            # database: delete first. With protectData the database is protected and is never replaced silently.
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, delete_before_replace=True),
         )
         self.endpoints[db.name] = pulumi.Output.concat(
             database.master_endpoint_address, ":", database.master_endpoint_port.apply(str)
