@@ -141,12 +141,16 @@ class LightsailArgs:
         for kind, names in (("instances", [i.name for i in instances]), ("databases", [d.name for d in databases])):
             for duplicate in sorted({n for n in names if names.count(n) > 1}):
                 section.error(kind, "names must be unique within the list", duplicate)
+        auto_snapshots = section.flag("autoSnapshots", protect)
+        if protect and not auto_snapshots:
+            section.error("autoSnapshots", "must stay true while protectData is true", auto_snapshots)
+            auto_snapshots = True
         args = cls(
             region=region,
             instances=instances,
             databases=databases,
             protect=protect,
-            auto_snapshots=section.flag("autoSnapshots", protect),
+            auto_snapshots=auto_snapshots,
             snapshot_time=section.text(
                 "snapshotTime", "06:00", pattern=r"([01]\d|2[0-3]):00", pattern_help="a whole UTC hour such as 06:00"
             ),

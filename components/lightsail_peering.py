@@ -6,6 +6,10 @@ private addresses. The three API calls take no arguments: `peer_vpc`, `unpeer_vp
 
 The dynamic resource below wraps them. A peering that already existed before the stack created its own is
 left in place on delete: someone else set it up and may depend on it.
+
+Pulumi stores the provider in the state with dill, which refers to this module by name; the provider process
+imports it again from the project directory. So this module must stay importable on its own and free of side
+effects (it declares no resources and imports no other component).
 """
 
 from __future__ import annotations

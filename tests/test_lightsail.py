@@ -3,11 +3,13 @@ password exists only as a secret."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
+import dill  # type: ignore[import-untyped]
 import pytest
 import yaml
 from botocore.stub import Stubber
@@ -347,6 +349,13 @@ def test_backups_cannot_be_turned_off_while_data_is_protected() -> None:
     assert not problems.found and args.databases[0].backup_retention is False
 
 
+def test_instance_snapshots_cannot_be_turned_off_while_data_is_protected() -> None:
+    _, problems = lightsail_args(instance_raw() | {"autoSnapshots": False}, protect=True)
+    assert [p.key for p in problems.found] == [f"{LIGHTSAIL}.autoSnapshots"]
+    args, problems = lightsail_args(instance_raw() | {"autoSnapshots": True, "snapshotTime": "23:00"})
+    assert not problems.found and (args.auto_snapshots, args.snapshot_time) == (True, "23:00")
+
+
 # -- key pairs -----------------------------------------------------------------------------------------------------
 
 
@@ -454,8 +463,12 @@ def test_peering_is_off_unless_asked_and_then_a_child_of_the_site(
     (peering,) = plan.of_type(PEERING)
     assert peering.inputs["region"] == "us-east-1"
     assert plan.by_urn(peering.parent).type == "acp:lightsail:LightsailSite"
-    # The serialized provider is kept as a secret, like any dynamic provider.
+    # The serialized provider is kept as a secret, like any dynamic provider, and loads back as the provider
+    # that talks to AWS itself (no test client baked in).
     assert is_rpc_secret(peering.inputs["__provider"])
+    provider = dill.loads(base64.b64decode(unwrap_rpc_secret(peering.inputs["__provider"])))
+    assert isinstance(provider, DefaultVpcPeeringProvider)
+    assert provider._client_factory is None
 
 
 def stubbed(*calls: tuple[str, dict[str, Any]]) -> tuple[DefaultVpcPeeringProvider, Stubber]:
