@@ -3,6 +3,7 @@
 import pulumi
 
 from components.encryption import EncryptionKey
+from components.lightsail import LightsailSite
 from components.network import Network
 from components.settings import load_settings
 from components.tags import Tags
@@ -20,3 +21,9 @@ pulumi.export("region", settings.region)
 pulumi.export("kmsKeyArn", key.arn)
 pulumi.export("vpcId", network.vpc_id)
 pulumi.export("availabilityZones", network.availability_zones)
+
+if settings.lightsail.enabled:
+    lightsail = LightsailSite(f"{prefix}-lightsail", settings.lightsail, tags)
+    pulumi.export("lightsailStaticIps", lightsail.static_ips)
+    pulumi.export("lightsailUrls", lightsail.urls)
+    pulumi.export("lightsailDatabaseEndpoints", lightsail.endpoints)

@@ -120,6 +120,9 @@ _NAMED = {
     "aws:lb/targetGroup:TargetGroup",
     "aws:ec2/launchTemplate:LaunchTemplate",
     "aws:cloudwatch/eventRule:EventRule",
+    "aws:lightsail/instance:Instance",
+    "aws:lightsail/staticIp:StaticIp",
+    "aws:lightsail/keyPair:KeyPair",
 }
 
 
@@ -243,6 +246,14 @@ def _lightsail_instance(name: str, physical: str, region: str, inputs: dict[str,
     return {"publicIpAddress": "192.0.2.31", "privateIpAddress": "172.26.0.10"}
 
 
+def _random_password(name: str, physical: str, region: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    # Deterministic, of the asked length, from the allowed characters: tests can look for it everywhere.
+    length = int(inputs.get("length", 16))
+    special = str(inputs.get("overrideSpecial") or "!@#$%&*()-_=+[]{}<>:?")
+    body = f"Pw{_short_hash('password', name)}{special}Zz9"
+    return {"result": (body * (length // len(body) + 1))[:length], "bcryptHash": f"$2a$10${_short_hash(name)}"}
+
+
 def _launch_template(name: str, physical: str, region: str, inputs: dict[str, Any]) -> dict[str, Any]:
     return {"latestVersion": 1, "defaultVersion": 1}
 
@@ -291,6 +302,7 @@ _SPECIFIC: dict[str, Callable[[str, str, str, dict[str, Any]], dict[str, Any]]] 
     "aws:lightsail/database:Database": _lightsail_database,
     "aws:lightsail/instance:Instance": _lightsail_instance,
     "aws:ec2/launchTemplate:LaunchTemplate": _launch_template,
+    "random:index/randomPassword:RandomPassword": _random_password,
     "aws:secretsmanager/secret:Secret": _secret,
     "aws:cloudwatch/logGroup:LogGroup": _log_group,
     "aws:iam/role:Role": _iam_role,

@@ -1,0 +1,104 @@
+"""The Lightsail blueprint and bundle ids this project accepts, with what each costs and where that was read.
+
+Lightsail refuses an id it does not know only at deploy time, after other resources were created, and old
+examples are full of ids that no longer work for new resources (`nano_2_0`, `micro_1_0`, `postgres_12`).
+So the ids are checked when the stack file is read, against this list. Every fact carries the date it was
+checked and its source; refresh them with the AWS CLI (see the README, "Lightsail"):
+
+    aws lightsail get-blueprints --query 'blueprints[?isActive].[blueprintId,name]' --output table
+    aws lightsail get-bundles --query 'bundles[?isActive].[bundleId,price,ramSizeInGb,cpuCount,diskSizeInGb]'
+    aws lightsail get-relational-database-blueprints --query 'blueprints[].[blueprintId,engineVersion]'
+    aws lightsail get-relational-database-bundles --query 'bundles[?isActive].[bundleId,price,ramSizeInGb]'
+
+Prices are US dollars a month in us-east-1 (other regions can differ; the ids are the same there, except in a
+few regions that have their own bundle ids such as `nano_3_2` in ap-southeast-2, which are not listed here).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+CHECKED = "2026-11-25"
+
+_CLI_GET_BUNDLES = "aws-cli awscli/examples/lightsail/get-bundles.rst (aws/aws-cli@3332bf9)"
+_GUIDE_BUNDLES = (
+    "Lightsail user guide amazon-lightsail-bundles.html, us-east-1 list prices as fetched 2026-09-17 "
+    "(api-evangelist/amazon-lightsail plans/amazon-lightsail-plans-pricing.yml)"
+)
+_CLI_GET_BLUEPRINTS = "aws-cli awscli/examples/lightsail/get-blueprints.rst (aws/aws-cli@3096efe)"
+_CLI_DB_BUNDLES = "aws-cli awscli/examples/lightsail/get-relational-database-bundles.rst (aws/aws-cli@3096efe)"
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """A fixed monthly plan: what it costs and what it gives."""
+
+    monthly_usd: float
+    ram_gb: float
+    vcpus: int
+    disk_gb: int
+    source: str
+    checked: str = CHECKED
+
+
+@dataclass(frozen=True)
+class Blueprint:
+    """An image: an operating system alone, or an application on one; for databases, an engine version."""
+
+    description: str
+    source: str
+    checked: str = CHECKED
+
+
+# Linux/Unix instance plans with a public IPv4 address (the `_3_0` generation; `_2_0` is the legacy one).
+INSTANCE_BUNDLES: dict[str, Bundle] = {
+    "nano_3_0": Bundle(5.0, 0.5, 2, 20, _CLI_GET_BUNDLES),
+    "micro_3_0": Bundle(7.0, 1.0, 2, 40, _CLI_GET_BUNDLES),
+    "small_3_0": Bundle(12.0, 2.0, 2, 60, _CLI_GET_BUNDLES),
+    "medium_3_0": Bundle(24.0, 4.0, 2, 80, _GUIDE_BUNDLES),
+    "large_3_0": Bundle(44.0, 8.0, 2, 160, _GUIDE_BUNDLES),
+    "xlarge_3_0": Bundle(84.0, 16.0, 4, 320, _GUIDE_BUNDLES),
+    "2xlarge_3_0": Bundle(164.0, 32.0, 8, 640, _GUIDE_BUNDLES),
+}
+
+_IN_USE = "in use with create-instances / aws_lightsail_instance in public code"
+
+INSTANCE_BLUEPRINTS: dict[str, Blueprint] = {
+    "wordpress": Blueprint("WordPress (Bitnami)", _CLI_GET_BLUEPRINTS),
+    "lamp_8_bitnami": Blueprint("LAMP with PHP 8 (Bitnami)", _CLI_GET_BLUEPRINTS),
+    "nodejs": Blueprint("Node.js (Bitnami)", _CLI_GET_BLUEPRINTS),
+    "nginx": Blueprint("Nginx (Bitnami)", _IN_USE),
+    "amazon_linux_2023": Blueprint("Amazon Linux 2023, OS only", _IN_USE),
+    "ubuntu_24_04": Blueprint("Ubuntu 24.04 LTS, OS only", _IN_USE),
+    "ubuntu_22_04": Blueprint("Ubuntu 22.04 LTS, OS only", _IN_USE),
+    "debian_12": Blueprint("Debian 12, OS only", _IN_USE),
+}
+
+_DB_IN_USE = "in use with create-relational-database / aws_lightsail_database in public code"
+
+DATABASE_BLUEPRINTS: dict[str, Blueprint] = {
+    "mysql_8_0": Blueprint(
+        "MySQL 8.0",
+        "pulumi-aws 7.51 lightsail.Database docstring; the aws-cli get-relational-database-blueprints example",
+    ),
+    "postgres_15": Blueprint("PostgreSQL 15", _DB_IN_USE),
+    "postgres_16": Blueprint("PostgreSQL 16", _DB_IN_USE),
+    "postgres_17": Blueprint("PostgreSQL 17", _DB_IN_USE),
+}
+
+# Standard plans, and high-availability plans (a standby in a second zone) at twice the price.
+DATABASE_BUNDLES: dict[str, Bundle] = {
+    "micro_2_0": Bundle(15.0, 1.0, 2, 40, _CLI_DB_BUNDLES),
+    "small_2_0": Bundle(30.0, 2.0, 2, 80, _CLI_DB_BUNDLES),
+    "medium_2_0": Bundle(60.0, 4.0, 2, 120, _CLI_DB_BUNDLES),
+    "large_2_0": Bundle(115.0, 8.0, 2, 240, _CLI_DB_BUNDLES),
+    "micro_ha_2_0": Bundle(30.0, 1.0, 2, 40, _CLI_DB_BUNDLES),
+    "small_ha_2_0": Bundle(60.0, 2.0, 2, 80, _CLI_DB_BUNDLES),
+    "medium_ha_2_0": Bundle(120.0, 4.0, 2, 120, _CLI_DB_BUNDLES),
+    "large_ha_2_0": Bundle(230.0, 8.0, 2, 240, _CLI_DB_BUNDLES),
+}
+
+
+def engine_of(database_blueprint: str) -> str:
+    """`mysql` or `postgres`: the engine decides the naming rules of the master user and database."""
+    return database_blueprint.split("_", maxsplit=1)[0]

@@ -1,0 +1,551 @@
+"""LightsailSite: fixed-price instances reachable only on the ports the stack file lists, and databases whose
+password exists only as a secret."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import dill  # type: ignore[import-untyped]
+import pytest
+import yaml
+from botocore.stub import Stubber
+from pulumi.runtime.rpc import is_rpc_secret, unwrap_rpc_secret
+
+from components.config import Problems, Section
+from components.lightsail import SPECIAL_CHARACTERS, LightsailArgs, site_url
+from components.lightsail_catalog import (
+    DATABASE_BLUEPRINTS,
+    DATABASE_BUNDLES,
+    INSTANCE_BLUEPRINTS,
+    INSTANCE_BUNDLES,
+)
+from components.lightsail_peering import DefaultVpcPeeringProvider
+from plan import Plan, PlannedResource, run_stack
+from plan.engine import ROOT
+
+LIGHTSAIL = "aws-compute-platform:lightsail"
+INSTANCE = "aws:lightsail/instance:Instance"
+STATIC_IP = "aws:lightsail/staticIp:StaticIp"
+ATTACHMENT = "aws:lightsail/staticIpAttachment:StaticIpAttachment"
+PORTS = "aws:lightsail/instancePublicPorts:InstancePublicPorts"
+DATABASE = "aws:lightsail/database:Database"
+PASSWORD = "random:index/randomPassword:RandomPassword"
+PEERING = "pulumi-python:dynamic/lightsail:DefaultVpcPeering"
+WORLD = {"0.0.0.0/0", "::/0"}
+
+# Two instances (one importing an SSH key, SSH from an IPv4 and an IPv6 admin network) and two databases.
+BIGGER_SITE: dict[str, Any] = {
+    "instances": [
+        {
+            "name": "shop",
+            "blueprint": "lamp_8_bitnami",
+            "bundle": "small_3_0",
+            "availabilityZone": "us-east-1b",
+            "publicKey": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExample admin@example.org",
+            "ports": [{"port": 22, "cidrs": ["198.51.100.0/24", "2001:db8::/32"]}, {"port": 443}],
+        },
+        {
+            "name": "api",
+            "blueprint": "ubuntu_24_04",
+            "bundle": "micro_3_0",
+            "keyPairName": "ops",
+            "ports": [{"port": 8000, "toPort": 8010, "cidrs": ["198.51.100.0/24"]}],
+        },
+    ],
+    "databases": [
+        {"name": "shopdb", "blueprint": "mysql_8_0", "bundle": "small_2_0"},
+        {"name": "apidb", "blueprint": "postgres_17", "bundle": "micro_ha_2_0", "masterUsername": "api"},
+    ],
+}
+
+
+def lightsail_args(raw: dict[str, Any], *, protect: bool = False) -> tuple[LightsailArgs, Problems]:
+    problems = Problems()
+    args = LightsailArgs.from_config(Section(LIGHTSAIL, raw, problems), protect=protect, region="us-east-1")
+    return args, problems
+
+
+def instance_raw(**overrides: Any) -> dict[str, Any]:
+    """One valid instance, with some fields replaced."""
+    instance = {"name": "blog", "blueprint": "wordpress", "bundle": "nano_3_0", "ports": [{"port": 80}]}
+    return {"instances": [instance | overrides]}
+
+
+def port_set(ports: PlannedResource) -> set[tuple[str, int, int, frozenset[str], frozenset[str]]]:
+    return {
+        (
+            p["protocol"],
+            int(p["fromPort"]),
+            int(p["toPort"]),
+            frozenset(p.get("cidrs") or ()),
+            frozenset(p.get("ipv6Cidrs") or ()),
+        )
+        for p in ports.inputs["portInfos"]
+    }
+
+
+@pytest.fixture(scope="module")
+def bigger_plan() -> Plan:
+    """The prod stack (protectData: true) with a bigger Lightsail site."""
+    return run_stack("prod", {LIGHTSAIL: BIGGER_SITE})
+
+
+# -- the shipped stacks --------------------------------------------------------------------------------------------
+
+
+def test_dev_ships_a_wordpress_site_on_the_smallest_bundle_with_a_mysql_database(dev_plan: Plan) -> None:
+    (instance,) = dev_plan.of_type(INSTANCE)
+    assert instance.inputs["blueprintId"] == "wordpress"
+    cheapest = min(INSTANCE_BUNDLES, key=lambda b: INSTANCE_BUNDLES[b].monthly_usd)
+    assert instance.inputs["bundleId"] == cheapest == "nano_3_0"
+    (database,) = dev_plan.of_type(DATABASE)
+    assert database.inputs["blueprintId"] == "mysql_8_0"
+    assert database.inputs["bundleId"] == "micro_2_0"
+
+
+def test_prod_ships_no_lightsail_resources(prod_plan: Plan) -> None:
+    assert not [r for r in prod_plan if "lightsail" in r.type.lower()]
+    assert "lightsailUrls" not in prod_plan.outputs
+
+
+def test_every_id_in_the_stack_files_is_a_known_current_one() -> None:
+    for stack in ("dev", "prod"):
+        config = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
+        section = config.get(LIGHTSAIL) or {}
+        for instance in section.get("instances", []):
+            assert instance["blueprint"] in INSTANCE_BLUEPRINTS
+            assert instance["bundle"] in INSTANCE_BUNDLES
+        for database in section.get("databases", []):
+            assert database["blueprint"] in DATABASE_BLUEPRINTS
+            assert database["bundle"] in DATABASE_BUNDLES
+
+
+# -- static IPs ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("which", ["dev", "bigger"])
+def test_each_instance_gets_its_own_static_ip_attached(which: str, request: pytest.FixtureRequest) -> None:
+    plan: Plan = request.getfixturevalue(f"{which}_plan")
+    instances = plan.of_type(INSTANCE)
+    assert instances
+    static_ip_names = {ip.outputs["name"] for ip in plan.of_type(STATIC_IP)}
+    attachments = plan.of_type(ATTACHMENT)
+    attached = sorted(a.inputs["instanceName"] for a in attachments)
+    assert attached == sorted(i.outputs["name"] for i in instances)
+    # Every static IP is attached (an unattached one is billed), and none twice.
+    assert sorted(a.inputs["staticIpName"] for a in attachments) == sorted(static_ip_names)
+
+
+def test_the_outputs_give_each_instance_its_static_ip_and_url(dev_plan: Plan) -> None:
+    (static_ip,) = dev_plan.of_type(STATIC_IP)
+    address = static_ip.outputs["ipAddress"]
+    assert dev_plan.outputs["lightsailStaticIps"] == {"blog": address}
+    assert dev_plan.outputs["lightsailUrls"] == {"blog": f"http://{address}/"}
+    (database,) = dev_plan.of_type(DATABASE)
+    endpoint = f"{database.outputs['masterEndpointAddress']}:{database.outputs['masterEndpointPort']}"
+    assert dev_plan.outputs["lightsailDatabaseEndpoints"] == {"blogdb": endpoint}
+
+
+def test_the_url_is_https_only_when_port_80_is_closed() -> None:
+    args, _ = lightsail_args(instance_raw(ports=[{"port": 443}]))
+    assert site_url("192.0.2.1", args.instances[0].ports) == "https://192.0.2.1/"
+    args, _ = lightsail_args(instance_raw(ports=[{"port": 80}, {"port": 443}]))
+    assert site_url("192.0.2.1", args.instances[0].ports) == "http://192.0.2.1/"
+
+
+# -- public ports --------------------------------------------------------------------------------------------------
+
+
+def test_dev_public_ports_are_exactly_the_configured_ones(dev_plan: Plan) -> None:
+    (instance,) = dev_plan.of_type(INSTANCE)
+    (ports,) = dev_plan.of_type(PORTS)
+    assert ports.inputs["instanceName"] == instance.outputs["name"]
+    assert port_set(ports) == {
+        ("tcp", 22, 22, frozenset({"203.0.113.0/24"}), frozenset()),
+        ("tcp", 80, 80, frozenset({"0.0.0.0/0"}), frozenset({"::/0"})),
+        ("tcp", 443, 443, frozenset({"0.0.0.0/0"}), frozenset({"::/0"})),
+    }
+
+
+def test_ipv4_and_ipv6_sources_go_to_their_own_lists(bigger_plan: Plan) -> None:
+    shop = next(p for p in bigger_plan.of_type(PORTS) if "-shop-" in p.name)
+    assert port_set(shop) == {
+        ("tcp", 22, 22, frozenset({"198.51.100.0/24"}), frozenset({"2001:db8::/32"})),
+        ("tcp", 443, 443, frozenset({"0.0.0.0/0"}), frozenset({"::/0"})),
+    }
+    api = next(p for p in bigger_plan.of_type(PORTS) if "-api-" in p.name)
+    assert port_set(api) == {("tcp", 8000, 8010, frozenset({"198.51.100.0/24"}), frozenset())}
+
+
+def test_every_port_rule_sets_both_cidr_lists(dev_plan: Plan, bigger_plan: Plan) -> None:
+    for plan in (dev_plan, bigger_plan):
+        for ports in plan.of_type(PORTS):
+            assert all("cidrs" in p and "ipv6Cidrs" in p for p in ports.inputs["portInfos"])
+
+
+def test_public_ports_are_deleted_before_they_are_replaced(dev_plan: Plan, bigger_plan: Plan) -> None:
+    """A replacement made before the old rules are deleted would end with every port closed."""
+    ports = dev_plan.of_type(PORTS) + bigger_plan.of_type(PORTS)
+    assert len(ports) == 3
+    assert all(p.delete_before_replace for p in ports)
+
+
+def test_port_22_is_never_open_to_the_internet(dev_plan: Plan, bigger_plan: Plan) -> None:
+    ssh_rules = [
+        p
+        for plan in (dev_plan, bigger_plan)
+        for ports in plan.of_type(PORTS)
+        for p in ports.inputs["portInfos"]
+        if p["protocol"] in ("tcp", "all") and p["fromPort"] <= 22 <= p["toPort"]
+    ]
+    assert len(ssh_rules) == 2
+    for rule in ssh_rules:
+        sources = set(rule["cidrs"]) | set(rule["ipv6Cidrs"])
+        assert sources and not sources & WORLD
+
+
+@pytest.mark.parametrize(
+    ("port", "problem"),
+    [
+        ({"port": 22}, "is required for port 22"),
+        ({"port": 22, "cidrs": ["0.0.0.0/0"]}, "must not open port 22"),
+        ({"port": 22, "cidrs": ["203.0.113.0/24", "::/0"]}, "must not open port 22"),
+        ({"port": 20, "toPort": 25}, "is required for port 22"),
+        ({"port": 22, "cidrs": []}, "at least one CIDR"),
+    ],
+)
+def test_ssh_from_the_internet_is_refused(port: dict[str, Any], problem: str) -> None:
+    args, problems = lightsail_args(instance_raw(ports=[port]))
+    assert [p.key for p in problems.found] == [f"{LIGHTSAIL}.instances[0].ports[0].cidrs"]
+    assert problem in problems.found[0].problem
+    assert args.instances[0].ports == ()
+
+
+def test_udp_22_without_cidrs_is_not_ssh() -> None:
+    args, problems = lightsail_args(instance_raw(ports=[{"port": 22, "protocol": "udp"}]))
+    assert not problems.found
+    assert args.instances[0].ports[0].world_open
+
+
+def test_an_instance_without_a_port_list_is_refused() -> None:
+    """Lightsail's own defaults open 22 to everyone, so the list is required."""
+    raw = {"instances": [{"name": "blog", "blueprint": "wordpress", "bundle": "nano_3_0"}]}
+    _, problems = lightsail_args(raw)
+    assert [p.key for p in problems.found] == [f"{LIGHTSAIL}.instances[0].ports"]
+    _, problems = lightsail_args(instance_raw(ports=[]))
+    assert "at least one port" in problems.found[0].problem
+
+
+# -- databases -----------------------------------------------------------------------------------------------------
+
+
+def test_databases_are_not_publicly_accessible(dev_plan: Plan, bigger_plan: Plan) -> None:
+    databases = dev_plan.of_type(DATABASE) + bigger_plan.of_type(DATABASE)
+    assert len(databases) == 3
+    assert all(d.inputs["publiclyAccessible"] is False for d in databases)
+
+
+def test_a_database_takes_the_engine_bundle_and_required_name(bigger_plan: Plan) -> None:
+    shop = next(d for d in bigger_plan.of_type(DATABASE) if d.name.endswith("-shopdb"))
+    assert shop.inputs["blueprintId"] == "mysql_8_0"
+    assert shop.inputs["bundleId"] == "small_2_0"
+    assert shop.inputs["relationalDatabaseName"] == "aws-compute-platform-prod-lightsail-shopdb"
+    assert shop.inputs["masterDatabaseName"] == "shopdb"
+    api = next(d for d in bigger_plan.of_type(DATABASE) if d.name.endswith("-apidb"))
+    assert (api.inputs["blueprintId"], api.inputs["masterUsername"]) == ("postgres_17", "api")
+
+
+def passwords(plan: Plan) -> dict[str, str]:
+    """Each generated password by resource name, as the provider would return it."""
+    return {p.name: p.outputs["result"] for p in plan.of_type(PASSWORD)}
+
+
+def plain_strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    """Every string in a value that is not inside a secret, with where it is."""
+    if is_rpc_secret(value):
+        return
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from plain_strings(v, f"{path}.{k}")
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from plain_strings(v, f"{path}.{i}")
+
+
+@pytest.mark.parametrize("which", ["dev", "bigger"])
+def test_the_master_password_is_the_generated_one_and_arrives_as_a_secret(
+    which: str, request: pytest.FixtureRequest
+) -> None:
+    plan: Plan = request.getfixturevalue(f"{which}_plan")
+    generated = passwords(plan)
+    databases = plan.of_type(DATABASE)
+    assert databases and len(generated) == len(databases)
+    for database in databases:
+        given = database.inputs["masterPassword"]
+        assert is_rpc_secret(given), f"{database.name}: the password reached the engine in plain text"
+        assert unwrap_rpc_secret(given) == generated[f"{database.name}-master-password"]
+
+
+@pytest.mark.parametrize("which", ["dev", "bigger"])
+def test_no_password_is_in_plain_text_in_any_input_or_output(which: str, request: pytest.FixtureRequest) -> None:
+    plan: Plan = request.getfixturevalue(f"{which}_plan")
+    secrets = set(passwords(plan).values())
+    assert secrets
+    leaks = [
+        f"{r.type} {r.name} input{path}"
+        for r in plan
+        for path, text in plain_strings(r.inputs)
+        if any(s in text for s in secrets)
+    ]
+    leaks += [f"output {path}" for path, text in plain_strings(plan.outputs) if any(s in text for s in secrets)]
+    assert not leaks
+
+
+def test_the_password_generator_never_uses_characters_lightsail_refuses(dev_plan: Plan) -> None:
+    (generator,) = dev_plan.of_type(PASSWORD)
+    assert generator.inputs["special"] is True
+    assert generator.inputs["overrideSpecial"] == SPECIAL_CHARACTERS
+    assert not set(SPECIAL_CHARACTERS) & set('/"@')
+    assert 8 <= generator.inputs["length"] <= 41  # MySQL's limit; PostgreSQL allows up to 128
+    assert not set(next(iter(passwords(dev_plan).values()))) & set('/"@')
+
+
+# -- data protection -----------------------------------------------------------------------------------------------
+
+
+def test_dev_skips_the_final_snapshot_and_protects_nothing(dev_plan: Plan) -> None:
+    (database,) = dev_plan.of_type(DATABASE)
+    assert database.inputs["skipFinalSnapshot"] is True
+    assert "finalSnapshotName" not in database.inputs
+    assert database.inputs["backupRetentionEnabled"] is True
+    (instance,) = dev_plan.of_type(INSTANCE)
+    assert "addOn" not in instance.inputs
+    assert not instance.protect and not database.protect
+
+
+def test_with_protect_data_instances_snapshot_daily_and_databases_keep_a_final_snapshot(bigger_plan: Plan) -> None:
+    instances = bigger_plan.of_type(INSTANCE)
+    assert len(instances) == 2
+    for instance in instances:
+        assert instance.inputs["addOn"] == {"type": "AutoSnapshot", "snapshotTime": "06:00", "status": "Enabled"}
+        assert instance.protect
+    for database in bigger_plan.of_type(DATABASE):
+        assert database.inputs["skipFinalSnapshot"] is False
+        assert database.inputs["finalSnapshotName"] == f"{database.name}-final"
+        assert database.protect
+
+
+def test_backups_cannot_be_turned_off_while_data_is_protected() -> None:
+    raw = {"databases": [{"name": "db", "blueprint": "mysql_8_0", "bundle": "micro_2_0", "backupRetention": False}]}
+    _, problems = lightsail_args(raw, protect=True)
+    assert [p.key for p in problems.found] == [f"{LIGHTSAIL}.databases[0].backupRetention"]
+    args, problems = lightsail_args(raw, protect=False)
+    assert not problems.found and args.databases[0].backup_retention is False
+
+
+def test_instance_snapshots_cannot_be_turned_off_while_data_is_protected() -> None:
+    _, problems = lightsail_args(instance_raw() | {"autoSnapshots": False}, protect=True)
+    assert [p.key for p in problems.found] == [f"{LIGHTSAIL}.autoSnapshots"]
+    args, problems = lightsail_args(instance_raw() | {"autoSnapshots": True, "snapshotTime": "23:00"})
+    assert not problems.found and (args.auto_snapshots, args.snapshot_time) == (True, "23:00")
+
+
+# -- key pairs -----------------------------------------------------------------------------------------------------
+
+
+def test_a_public_key_is_imported_and_no_private_key_is_generated(bigger_plan: Plan) -> None:
+    (key_pair,) = bigger_plan.of_type("aws:lightsail/keyPair:KeyPair")
+    assert key_pair.inputs["publicKey"].startswith("ssh-ed25519 ")
+    assert "pgpKey" not in key_pair.inputs
+    by_name = {i.name.rsplit("-", 1)[-1]: i for i in bigger_plan.of_type(INSTANCE)}
+    assert by_name["shop"].inputs["keyPairName"] == key_pair.outputs["name"]
+    assert by_name["api"].inputs["keyPairName"] == "ops"
+
+
+def test_an_existing_key_pair_and_a_public_key_together_are_refused() -> None:
+    _, problems = lightsail_args(instance_raw(keyPairName="ops", publicKey="ssh-ed25519 AAAA x"))
+    assert [p.key for p in problems.found] == [f"{LIGHTSAIL}.instances[0].publicKey"]
+
+
+# -- validation ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "key", "listed"),
+    [
+        (instance_raw(bundle="nano_2_0"), "instances[0].bundle", "nano_3_0"),
+        (instance_raw(blueprint="amazon_linux_2"), "instances[0].blueprint", "amazon_linux_2023"),
+        (
+            {"databases": [{"name": "db", "blueprint": "mysql_8_0", "bundle": "micro_1_0"}]},
+            "databases[0].bundle",
+            "micro_2_0",
+        ),
+        (
+            {"databases": [{"name": "db", "blueprint": "postgres_12", "bundle": "micro_2_0"}]},
+            "databases[0].blueprint",
+            "postgres_17",
+        ),
+    ],
+)
+def test_a_legacy_or_unknown_id_is_refused_with_the_valid_choices_listed(
+    raw: dict[str, Any], key: str, listed: str
+) -> None:
+    _, problems = lightsail_args(raw)
+    assert [p.key for p in problems.found] == [f"{LIGHTSAIL}.{key}"]
+    assert listed in problems.found[0].problem
+
+
+def test_the_catalog_holds_no_legacy_ids_and_says_where_each_fact_comes_from() -> None:
+    assert not [b for b in INSTANCE_BUNDLES if b.endswith("_2_0") or b.endswith("_1_0")]
+    assert "micro_1_0" not in DATABASE_BUNDLES
+    assert not {"nano_2_0", "amazon_linux_2", "ubuntu_20_04", "postgres_12"} & (
+        set(INSTANCE_BUNDLES) | set(INSTANCE_BLUEPRINTS) | set(DATABASE_BLUEPRINTS)
+    )
+    facts = [*INSTANCE_BUNDLES.values(), *DATABASE_BUNDLES.values()]
+    facts += [*INSTANCE_BLUEPRINTS.values(), *DATABASE_BLUEPRINTS.values()]  # type: ignore[list-item]
+    assert all(f.source and f.checked for f in facts)
+    # High-availability database plans cost twice the standard ones.
+    for bundle, plan in DATABASE_BUNDLES.items():
+        if "_ha_" in bundle:
+            assert plan.monthly_usd == 2 * DATABASE_BUNDLES[bundle.replace("_ha_", "_")].monthly_usd
+
+
+@pytest.mark.parametrize(
+    ("raw", "key"),
+    [
+        (instance_raw(availabilityZone="us-west-2a"), "instances[0].availabilityZone"),
+        (instance_raw(name="Blog_1"), "instances[0].name"),
+        (instance_raw(colour="blue"), "instances[0].colour"),
+        (instance_raw(ports=[{"port": 80, "toPort": 79}]), "instances[0].ports[0].toPort"),
+        (
+            {"databases": [{"name": "db", "blueprint": "mysql_8_0", "bundle": "micro_2_0", "masterUsername": "1x"}]},
+            "databases[0].masterUsername",
+        ),
+        ({"snapshotTime": "06:30"}, "snapshotTime"),
+        ({"instance": []}, "instance"),
+    ],
+)
+def test_bad_lightsail_settings_are_refused_with_the_key_named(raw: dict[str, Any], key: str) -> None:
+    _, problems = lightsail_args(raw)
+    assert f"{LIGHTSAIL}.{key}" in [p.key for p in problems.found]
+
+
+def test_duplicate_names_are_refused() -> None:
+    site = instance_raw()
+    site["instances"] = site["instances"] * 2
+    _, problems = lightsail_args(site)
+    assert [p.key for p in problems.found] == [f"{LIGHTSAIL}.instances"]
+
+
+def test_the_fixed_monthly_price_is_the_sum_of_the_bundles() -> None:
+    dev = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"][LIGHTSAIL]
+    args, problems = lightsail_args(dev)
+    assert not problems.found
+    assert args.monthly_usd == 5.0 + 15.0
+    bigger, _ = lightsail_args(BIGGER_SITE, protect=True)
+    assert bigger.monthly_usd == 12.0 + 7.0 + 30.0 + 30.0
+
+
+# -- VPC peering ---------------------------------------------------------------------------------------------------
+
+
+def test_peering_is_off_unless_asked_and_then_a_child_of_the_site(
+    dev_plan: Plan, plan_with: Callable[..., Plan]
+) -> None:
+    assert dev_plan.of_type(PEERING) == []
+    plan = plan_with("prod", {LIGHTSAIL: {"peerWithDefaultVpc": True}})
+    (peering,) = plan.of_type(PEERING)
+    assert peering.inputs["region"] == "us-east-1"
+    assert plan.by_urn(peering.parent).type == "acp:lightsail:LightsailSite"
+    # The serialized provider is kept as a secret, like any dynamic provider, and loads back as the provider
+    # that talks to AWS itself (no test client baked in).
+    assert is_rpc_secret(peering.inputs["__provider"])
+    provider = dill.loads(base64.b64decode(unwrap_rpc_secret(peering.inputs["__provider"])))
+    assert isinstance(provider, DefaultVpcPeeringProvider)
+    assert provider._client_factory is None
+
+
+def stubbed(*calls: tuple[str, dict[str, Any]]) -> tuple[DefaultVpcPeeringProvider, Stubber]:
+    client = boto3.client(
+        "lightsail", region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing"
+    )
+    stubber = Stubber(client)
+    for method, response in calls:
+        stubber.add_response(method, response, {})
+    stubber.activate()
+    regions: list[str] = []
+
+    def factory(region: str) -> Any:
+        regions.append(region)
+        assert region == "us-east-1"
+        return client
+
+    return DefaultVpcPeeringProvider(client_factory=factory), stubber
+
+
+OPERATION = {"operation": {"id": "op-1", "operationType": "PeerVpc", "status": "Succeeded", "isTerminal": True}}
+
+
+def test_creating_the_peering_calls_peer_vpc_when_not_yet_peered() -> None:
+    provider, stubber = stubbed(("is_vpc_peered", {"isPeered": False}), ("peer_vpc", OPERATION))
+    result = provider.create({"region": "us-east-1"})
+    stubber.assert_no_pending_responses()
+    assert result.id == "lightsail-default-vpc-us-east-1"
+    assert result.outs == {"region": "us-east-1", "peered": True, "createdPeering": True, "operationId": "op-1"}
+
+
+def test_an_existing_peering_is_adopted_and_left_in_place_on_delete() -> None:
+    # Only is_vpc_peered is stubbed: a call to peer_vpc or unpeer_vpc would fail the test.
+    provider, stubber = stubbed(("is_vpc_peered", {"isPeered": True}))
+    result = provider.create({"region": "us-east-1"})
+    assert result.outs is not None and result.outs["createdPeering"] is False
+    provider.delete(result.id, result.outs)
+    stubber.assert_no_pending_responses()
+
+
+def test_deleting_a_peering_the_stack_made_calls_unpeer_vpc() -> None:
+    provider, stubber = stubbed(("is_vpc_peered", {"isPeered": True}), ("unpeer_vpc", OPERATION))
+    provider.delete("lightsail-default-vpc-us-east-1", {"region": "us-east-1", "createdPeering": True})
+    stubber.assert_no_pending_responses()
+
+
+def test_a_peering_already_removed_is_not_removed_again() -> None:
+    provider, stubber = stubbed(("is_vpc_peered", {"isPeered": False}))
+    provider.delete("lightsail-default-vpc-us-east-1", {"region": "us-east-1", "createdPeering": True})
+    stubber.assert_no_pending_responses()
+
+
+def test_refresh_reads_whether_the_peering_still_exists_and_diff_remakes_it() -> None:
+    provider, stubber = stubbed(("is_vpc_peered", {"isPeered": False}))
+    olds = {"region": "us-east-1", "peered": True, "createdPeering": True}
+    read = provider.read("lightsail-default-vpc-us-east-1", olds)
+    stubber.assert_no_pending_responses()
+    assert read.outs is not None and read.outs["peered"] is False
+    assert provider.diff("id", read.outs, {"region": "us-east-1"}).replaces == ["region"]
+    assert provider.diff("id", olds, {"region": "us-east-1"}).changes is False
+    assert provider.diff("id", olds, {"region": "eu-west-1"}).replaces == ["region"]
+
+
+def test_the_readme_documents_every_lightsail_setting() -> None:
+    readme = (Path(ROOT) / "README.md").read_text()
+    for key in (
+        "lightsail.instances",
+        "lightsail.databases",
+        "lightsail.autoSnapshots",
+        "lightsail.snapshotTime",
+        "lightsail.peerWithDefaultVpc",
+    ):
+        assert f"`{key}" in readme, key
+    for command in (
+        "get-blueprints",
+        "get-bundles",
+        "get-relational-database-blueprints",
+        "get-relational-database-bundles",
+    ):
+        assert f"aws lightsail {command}" in readme
