@@ -4,6 +4,7 @@ import pulumi
 
 from components.encryption import EncryptionKey
 from components.network import Network
+from components.server import Server
 from components.settings import load_settings
 from components.tags import Tags
 
@@ -20,3 +21,7 @@ pulumi.export("region", settings.region)
 pulumi.export("kmsKeyArn", key.arn)
 pulumi.export("vpcId", network.vpc_id)
 pulumi.export("availabilityZones", network.availability_zones)
+
+if settings.servers:
+    servers = [Server(f"{prefix}-{s.name}", s, network=network, key=key, tags=tags) for s in settings.servers]
+    pulumi.export("servers", {s.name: server.summary() for s, server in zip(settings.servers, servers, strict=True)})

@@ -17,7 +17,9 @@ from pulumi.runtime import config as runtime_config
 
 from components.config import Problems, Section, SettingsError
 from components.encryption import EncryptionArgs
+from components.images import trusted_image_owners
 from components.network import NetworkArgs
+from components.server import ServerArgs, servers_from_config
 
 PROJECT = "aws-compute-platform"
 
@@ -61,6 +63,8 @@ class Settings:
     log_retention_days: int
     encryption: EncryptionArgs
     network: NetworkArgs
+    trusted_image_owners: tuple[str, ...]
+    servers: tuple[ServerArgs, ...]
 
     @property
     def name_prefix(self) -> str:
@@ -89,6 +93,15 @@ def parse_settings(project: str, stack: str, region: str | None, config: Mapping
     log_retention_days = root.one_of("logRetentionDays", 30, LOG_RETENTION_DAYS)
     encryption = EncryptionArgs.from_config(root.section("encryption"), protect=protect_data)
     network = NetworkArgs.from_config(root.section("network"), log_retention_days=log_retention_days)
+    image_owners = trusted_image_owners(root, "trustedImageOwners")
+    servers = servers_from_config(
+        root,
+        "servers",
+        trusted_owners=image_owners,
+        protect=protect_data,
+        az_count=network.az_count,
+        region=region or "",
+    )
 
     root.finish()
     problems.raise_if_any()
@@ -102,6 +115,8 @@ def parse_settings(project: str, stack: str, region: str | None, config: Mapping
         log_retention_days=log_retention_days,
         encryption=encryption,
         network=network,
+        trusted_image_owners=image_owners,
+        servers=servers,
     )
 
 

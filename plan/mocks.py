@@ -67,8 +67,10 @@ class AwsMocks(pulumi.runtime.Mocks):
             filters = {f["name"]: f["values"] for f in args.args.get("filters", [])}
             owners = args.args.get("owners", [])
             arch = (filters.get("architecture") or ["x86_64"])[0]
+            # A lookup by id answers with that id, as EC2 does when the owner matches.
+            image_id = (filters.get("image-id") or [f"ami-{_short_hash(str(sorted(filters.items())), str(owners))}"])[0]
             return {
-                "id": f"ami-{_short_hash(str(sorted(filters.items())), str(owners))}",
+                "id": image_id,
                 "architecture": arch,
                 "ownerId": "679593333241" if "aws-marketplace" in owners else (owners or [ACCOUNT_ID])[0],
                 "imageOwnerAlias": "aws-marketplace" if "aws-marketplace" in owners else None,
