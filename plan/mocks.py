@@ -273,6 +273,10 @@ def _event_rule(name: str, physical: str, region: str, inputs: dict[str, Any]) -
     return {"arn": f"arn:{PARTITION}:events:{region}:{ACCOUNT_ID}:rule/{physical}"}
 
 
+def _key_pair(name: str, physical: str, region: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    return {"keyName": inputs.get("keyName") or physical, "keyPairId": f"key-{_short_hash(name)}"}
+
+
 _SPECIFIC: dict[str, Callable[[str, str, str, dict[str, Any]], dict[str, Any]]] = {
     "aws:kms/key:Key": _kms_key,
     "aws:s3/bucket:Bucket": _bucket,
@@ -299,4 +303,5 @@ _SPECIFIC: dict[str, Callable[[str, str, str, dict[str, Any]], dict[str, Any]]] 
     "aws:iam/instanceProfile:InstanceProfile": _instance_profile,
     "aws:dynamodb/table:Table": _dynamodb_table,
     "aws:cloudwatch/eventRule:EventRule": _event_rule,
+    "aws:ec2/keyPair:KeyPair": _key_pair,
 }
