@@ -31,8 +31,9 @@ COMMUNITY_RISK = (
     "community images are published by unverified accounts and are a known supply-chain risk (an AMI can be "
     "published under any name, with a backdoor baked in)"
 )
-# A Marketplace product code is 25 lower-case letters and digits (describe-images `ProductCodes[].ProductCodeId`).
-_PRODUCT_CODE = r"[a-z0-9]{25}"
+# Marketplace product codes (describe-images `ProductCodes[].ProductCodeId`) are lower-case letters and digits,
+# 24 or 25 long in the listings seen (aw0evgkw8e5c1q413zgy5pjce); the bounds leave room without admitting names.
+_PRODUCT_CODE = r"[a-z0-9]{20,32}"
 _AMI_ID = r"ami-[0-9a-f]{8}([0-9a-f]{9})?"
 _ACCOUNT_ID = r"\d{12}"
 
@@ -105,7 +106,7 @@ class ImageSource:
                 "productCode",
                 required=True,
                 pattern=_PRODUCT_CODE,
-                pattern_help="the listing's 25-character product code (lower-case letters and digits)",
+                pattern_help="the listing's product code (lower-case letters and digits, 20-32 long)",
             )
             pattern = market.text(
                 "namePattern",
