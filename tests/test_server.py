@@ -16,6 +16,7 @@ from plan import Plan, PlannedResource
 SERVERS = "aws-compute-platform:servers"
 KEY = "aws-compute-platform:servers[0]"
 INSTANCE = "aws:ec2/instance:Instance"
+EIP = "aws:ec2/eip:Eip"
 AL2023 = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
 TRUSTED = ("amazon", "aws-marketplace")
 
@@ -60,7 +61,7 @@ def test_dev_ships_one_small_web_server_in_a_public_subnet_with_an_elastic_ip(de
     assert instance.inputs["instanceType"] == "t3.micro"
     public_subnet_0 = dev_plan.named("aws-compute-platform-dev-public-0")
     assert instance.inputs["subnetId"] == dev_plan.id_of(public_subnet_0)
-    [eip] = dev_plan.of_type("aws:ec2/eip:Eip")[-1:]
+    [eip] = [r for r in dev_plan.within(dev_plan.named("aws-compute-platform-dev-web")) if r.type == EIP]
     assert eip.inputs["instance"] == dev_plan.id_of(instance)
     assert eip.inputs["domain"] == "vpc"
     assert dev_plan.outputs["servers"]["web"] == {
@@ -143,7 +144,7 @@ def test_a_server_without_a_public_ip_goes_to_the_private_subnet_of_its_zone(pla
     instance = only_instance(plan)
     assert instance.inputs["subnetId"] == "aws-compute-platform-prod-private-2-id"
     assert instance.inputs["associatePublicIpAddress"] is False
-    assert plan.of_type("aws:ec2/eip:Eip")[3:] == []  # only the three NAT gateways' addresses
+    assert [r for r in plan.within(plan.named("aws-compute-platform-prod-app")) if r.type == EIP] == []
     assert plan.outputs["servers"]["app"]["publicIp"] == ""
 
 
