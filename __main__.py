@@ -5,6 +5,7 @@ import pulumi
 from components.encryption import EncryptionKey
 from components.lightsail import LightsailSite
 from components.network import Network
+from components.server import Server
 from components.settings import load_settings
 from components.tags import Tags
 
@@ -27,3 +28,6 @@ if settings.lightsail.enabled:
     pulumi.export("lightsailStaticIps", lightsail.static_ips)
     pulumi.export("lightsailUrls", lightsail.urls)
     pulumi.export("lightsailDatabaseEndpoints", lightsail.endpoints)
+if settings.servers:
+    servers = [Server(f"{prefix}-{s.name}", s, network=network, key=key, tags=tags) for s in settings.servers]
+    pulumi.export("servers", {s.name: server.summary() for s, server in zip(settings.servers, servers, strict=True)})

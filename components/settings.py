@@ -17,8 +17,10 @@ from pulumi.runtime import config as runtime_config
 
 from components.config import Problems, Section, SettingsError
 from components.encryption import EncryptionArgs
+from components.images import trusted_image_owners
 from components.lightsail import LightsailArgs
 from components.network import NetworkArgs
+from components.server import ServerArgs, servers_from_config
 
 PROJECT = "aws-compute-platform"
 
@@ -63,6 +65,8 @@ class Settings:
     encryption: EncryptionArgs
     network: NetworkArgs
     lightsail: LightsailArgs
+    trusted_image_owners: tuple[str, ...]
+    servers: tuple[ServerArgs, ...]
 
     @property
     def name_prefix(self) -> str:
@@ -92,6 +96,15 @@ def parse_settings(project: str, stack: str, region: str | None, config: Mapping
     encryption = EncryptionArgs.from_config(root.section("encryption"), protect=protect_data)
     network = NetworkArgs.from_config(root.section("network"), log_retention_days=log_retention_days)
     lightsail = LightsailArgs.from_config(root.section("lightsail"), protect=protect_data, region=region or "")
+    image_owners = trusted_image_owners(root, "trustedImageOwners")
+    servers = servers_from_config(
+        root,
+        "servers",
+        trusted_owners=image_owners,
+        protect=protect_data,
+        az_count=network.az_count,
+        region=region or "",
+    )
 
     root.finish()
     problems.raise_if_any()
@@ -106,6 +119,8 @@ def parse_settings(project: str, stack: str, region: str | None, config: Mapping
         encryption=encryption,
         network=network,
         lightsail=lightsail,
+        trusted_image_owners=image_owners,
+        servers=servers,
     )
 
 

@@ -67,8 +67,10 @@ class AwsMocks(pulumi.runtime.Mocks):
             filters = {f["name"]: f["values"] for f in args.args.get("filters", [])}
             owners = args.args.get("owners", [])
             arch = (filters.get("architecture") or ["x86_64"])[0]
+            # A lookup by id answers with that id, as EC2 does when the owner matches.
+            image_id = (filters.get("image-id") or [f"ami-{_short_hash(str(sorted(filters.items())), str(owners))}"])[0]
             return {
-                "id": f"ami-{_short_hash(str(sorted(filters.items())), str(owners))}",
+                "id": image_id,
                 "architecture": arch,
                 "ownerId": "679593333241" if "aws-marketplace" in owners else (owners or [ACCOUNT_ID])[0],
                 "imageOwnerAlias": "aws-marketplace" if "aws-marketplace" in owners else None,
@@ -282,6 +284,10 @@ def _event_rule(name: str, physical: str, region: str, inputs: dict[str, Any]) -
     return {"arn": f"arn:{PARTITION}:events:{region}:{ACCOUNT_ID}:rule/{physical}"}
 
 
+def _key_pair(name: str, physical: str, region: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    return {"keyName": inputs.get("keyName") or physical, "keyPairId": f"key-{_short_hash(name)}"}
+
+
 _SPECIFIC: dict[str, Callable[[str, str, str, dict[str, Any]], dict[str, Any]]] = {
     "aws:kms/key:Key": _kms_key,
     "aws:s3/bucket:Bucket": _bucket,
@@ -309,4 +315,5 @@ _SPECIFIC: dict[str, Callable[[str, str, str, dict[str, Any]], dict[str, Any]]] 
     "aws:iam/instanceProfile:InstanceProfile": _instance_profile,
     "aws:dynamodb/table:Table": _dynamodb_table,
     "aws:cloudwatch/eventRule:EventRule": _event_rule,
+    "aws:ec2/keyPair:KeyPair": _key_pair,
 }

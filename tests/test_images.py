@@ -1,0 +1,166 @@
+"""Trusted images: AWS public parameters, Marketplace products, allow-listed owners; community images refused."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pulumi
+import pytest
+
+from components.config import Problems, Section
+from components.images import ImageSource, trusted_image_owners
+from plan import Plan, engine
+from plan.mocks import AwsMocks
+
+SERVERS = "aws-compute-platform:servers"
+IMAGE = "aws-compute-platform:servers[0].image"
+TRUSTED = ("amazon", "aws-marketplace", "111122223333")
+PRODUCT_CODE = "abcdefghij0123456789klmno"
+
+
+def read_image(raw: Any, trusted: tuple[str, ...] = TRUSTED) -> tuple[ImageSource | None, Problems]:
+    problems = Problems()
+    return ImageSource.from_config(Section(IMAGE, raw, problems), trusted_owners=trusted), problems
+
+
+class RecordingMocks(AwsMocks):
+    """The offline AWS, also keeping every provider call so a test can read the lookups the program made."""
+
+    calls: list[pulumi.runtime.MockCallArgs] = []
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        RecordingMocks.calls.append(args)
+        return super().call(args)
+
+
+@pytest.fixture
+def recorded(monkeypatch: pytest.MonkeyPatch) -> list[pulumi.runtime.MockCallArgs]:
+    RecordingMocks.calls = []
+    monkeypatch.setattr(engine, "AwsMocks", RecordingMocks)
+    return RecordingMocks.calls
+
+
+def server_with(image: dict[str, Any]) -> dict[str, Any]:
+    return {
+        SERVERS: [
+            {
+                "name": "app",
+                "image": image,
+                "instanceType": "t3.small",
+                "ports": [{"port": 443, "cidrs": ["0.0.0.0/0"]}],
+            }
+        ]
+    }
+
+
+def ami_lookups(calls: list[pulumi.runtime.MockCallArgs]) -> list[dict[str, Any]]:
+    return [dict(c.args) for c in calls if c.token == "aws:ec2/getAmi:getAmi"]
+
+
+def test_a_marketplace_image_is_looked_up_by_owner_aws_marketplace_and_its_product_code(
+    plan_with: Callable[..., Plan], recorded: list[pulumi.runtime.MockCallArgs]
+) -> None:
+    plan = plan_with(
+        "dev", server_with({"marketplace": {"productCode": PRODUCT_CODE, "namePattern": "vendor-wordpress-*"}})
+    )
+    [lookup] = ami_lookups(recorded)
+    assert lookup["owners"] == ["aws-marketplace"]
+    assert lookup["mostRecent"] is True
+    filters = {f["name"]: f["values"] for f in lookup["filters"]}
+    assert filters["product-code"] == [PRODUCT_CODE]
+    assert filters["name"] == ["vendor-wordpress-*"]
+    assert filters["architecture"] == ["x86_64"]  # t3.small
+    instance = plan.named("aws-compute-platform-dev-app-instance")
+    assert instance.inputs["ami"].startswith("ami-")
+
+
+def test_an_explicit_ami_is_looked_up_only_among_its_owners_images(
+    plan_with: Callable[..., Plan], recorded: list[pulumi.runtime.MockCallArgs]
+) -> None:
+    overrides = server_with({"ami": "ami-0abc1234def567890", "owner": "amazon"})
+    plan = plan_with("dev", overrides)
+    [lookup] = ami_lookups(recorded)
+    assert lookup["owners"] == ["amazon"]
+    assert lookup["filters"] == [{"name": "image-id", "values": ["ami-0abc1234def567890"]}]
+    assert plan.named("aws-compute-platform-dev-app-instance").inputs["ami"] == "ami-0abc1234def567890"
+
+
+def test_an_ssm_public_parameter_names_the_image(
+    plan_with: Callable[..., Plan], recorded: list[pulumi.runtime.MockCallArgs]
+) -> None:
+    path = "/aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id"
+    plan_with("dev", server_with({"ssmParameter": path}))
+    parameters = [dict(c.args) for c in recorded if c.token == "aws:ssm/getParameter:getParameter"]
+    assert [p["name"] for p in parameters] == [path]
+    assert ami_lookups(recorded) == []
+
+
+def test_an_ami_without_an_owner_is_refused_as_a_community_image() -> None:
+    source, problems = read_image({"ami": "ami-0abc1234def567890"})
+    assert source is None
+    assert [p.key for p in problems.found] == [f"{IMAGE}.owner"]
+    assert "community image" in problems.found[0].problem
+    assert "supply-chain risk" in problems.found[0].problem
+
+
+def test_an_owner_not_on_the_allow_list_is_refused_and_named() -> None:
+    source, problems = read_image({"ami": "ami-0abc1234def567890", "owner": "999988887777"})
+    assert source is None
+    assert [p.key for p in problems.found] == [f"{IMAGE}.owner"]
+    assert "999988887777 is not a trusted image owner" in problems.found[0].problem
+    assert "supply-chain risk" in problems.found[0].problem
+
+
+def test_an_allow_listed_account_may_publish_images() -> None:
+    source, problems = read_image({"ami": "ami-0abc1234def567890", "owner": "111122223333"})
+    assert not problems.found
+    assert source == ImageSource(ami_id="ami-0abc1234def567890", owner="111122223333")
+
+
+def test_a_parameter_outside_the_aws_public_namespace_is_refused() -> None:
+    source, problems = read_image({"ssmParameter": "/my-team/golden-ami"})
+    assert source is None
+    assert [p.key for p in problems.found] == [f"{IMAGE}.ssmParameter"]
+    assert "/aws/service/" in problems.found[0].problem
+
+
+def test_marketplace_images_need_aws_marketplace_on_the_allow_list() -> None:
+    raw = {"marketplace": {"productCode": PRODUCT_CODE, "namePattern": "vendor-*"}}
+    source, problems = read_image(raw, trusted=("amazon",))
+    assert source is None
+    assert [p.key for p in problems.found] == [f"{IMAGE}.marketplace"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "key"),
+    [
+        ({"marketplace": {"productCode": "not-a-code", "namePattern": "vendor-*"}}, f"{IMAGE}.marketplace.productCode"),
+        ({"marketplace": {"productCode": PRODUCT_CODE}}, f"{IMAGE}.marketplace.namePattern"),
+        ({"ami": "ubuntu-latest", "owner": "amazon"}, f"{IMAGE}.ami"),
+        ({"name": "wordpress-*"}, IMAGE),  # a name search among public images is how community images get in
+        ({"ssmParameter": "/aws/service/x", "ami": "ami-0abc1234def567890", "owner": "amazon"}, IMAGE),
+        ({}, IMAGE),
+    ],
+)
+def test_image_settings_that_do_not_name_one_trusted_source_are_refused(raw: dict[str, Any], key: str) -> None:
+    source, problems = read_image(raw)
+    assert source is None
+    assert key in [p.key for p in problems.found]
+
+
+def test_the_allow_list_defaults_to_amazon_and_the_marketplace_and_refuses_unknown_aliases() -> None:
+    problems = Problems()
+    assert trusted_image_owners(Section("aws-compute-platform:", {}, problems)) == ("amazon", "aws-marketplace")
+    owners = trusted_image_owners(
+        Section("aws-compute-platform:", {"trustedImageOwners": ["amazon", "123456789012", "community"]}, problems)
+    )
+    assert owners == ("amazon", "123456789012")
+    assert [p.key for p in problems.found] == ["aws-compute-platform:trustedImageOwners[2]"]
+
+
+def test_both_stacks_trust_only_amazon_and_the_marketplace(stack_plan: Plan) -> None:
+    from plan.engine import load_stack_config
+
+    _, config, _ = load_stack_config(stack_plan.stack)
+    assert config["aws-compute-platform:trustedImageOwners"] == '["amazon", "aws-marketplace"]'

@@ -1,0 +1,281 @@
+"""Server: the EC2 launch walkthrough as settings; safe defaults, exactly the configured ports, encrypted disks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+
+from components.config import ConfigError, Problems, Section, SettingsError
+from components.server import ServerArgs, ssh_public_key_problem
+from plan import Plan, PlannedResource
+
+SERVERS = "aws-compute-platform:servers"
+KEY = "aws-compute-platform:servers[0]"
+INSTANCE = "aws:ec2/instance:Instance"
+EIP = "aws:ec2/eip:Eip"
+AL2023 = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
+TRUSTED = ("amazon", "aws-marketplace")
+
+
+def ed25519_public_key() -> str:
+    key = ed25519.Ed25519PrivateKey.generate().public_key()
+    return key.public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH).decode() + " admin"
+
+
+def server(**overrides: Any) -> dict[str, Any]:
+    raw: dict[str, Any] = {"name": "app", "image": {"ssmParameter": AL2023}, "instanceType": "t3.small"}
+    raw.update(overrides)
+    return raw
+
+
+def parse(raw: dict[str, Any], *, protect: bool = False, az_count: int = 2) -> tuple[ServerArgs | None, Problems]:
+    problems = Problems()
+    args = ServerArgs.from_config(
+        Section(KEY, raw, problems), trusted_owners=TRUSTED, protect=protect, az_count=az_count, region="us-east-1"
+    )
+    return args, problems
+
+
+def only_instance(plan: Plan) -> PlannedResource:
+    [instance] = plan.of_type(INSTANCE)
+    return instance
+
+
+def ingress_by_port(group: PlannedResource) -> dict[int, list[str]]:
+    rules: dict[int, list[str]] = {}
+    for rule in group.inputs.get("ingress", []):
+        assert rule["fromPort"] == rule["toPort"]
+        rules[rule["fromPort"]] = sorted(rule.get("cidrBlocks", []) + rule.get("ipv6CidrBlocks", []))
+    return rules
+
+
+# -- the shipped stacks ------------------------------------------------------------------------------------------
+
+
+def test_dev_ships_one_small_web_server_in_a_public_subnet_with_an_elastic_ip(dev_plan: Plan) -> None:
+    instance = only_instance(dev_plan)
+    assert instance.inputs["instanceType"] == "t3.micro"
+    public_subnet_0 = dev_plan.named("aws-compute-platform-dev-public-0")
+    assert instance.inputs["subnetId"] == dev_plan.id_of(public_subnet_0)
+    [eip] = [r for r in dev_plan.within(dev_plan.named("aws-compute-platform-dev-web")) if r.type == EIP]
+    assert eip.inputs["instance"] == dev_plan.id_of(instance)
+    assert eip.inputs["domain"] == "vpc"
+    assert dev_plan.outputs["servers"]["web"] == {
+        "instanceId": dev_plan.id_of(instance),
+        "publicIp": "198.51.100.20",
+        "publicDns": "ec2-198-51-100-20.us-east-1.compute.amazonaws.com",
+    }
+
+
+def test_the_security_group_opens_exactly_the_configured_ports(dev_plan: Plan) -> None:
+    [group] = [g for g in dev_plan.of_type("aws:ec2/securityGroup:SecurityGroup") if g.name.endswith("-web-sg")]
+    assert ingress_by_port(group) == {22: ["203.0.113.0/24"], 80: ["0.0.0.0/0"], 443: ["0.0.0.0/0"]}
+    assert only_instance(dev_plan).inputs["vpcSecurityGroupIds"] == [dev_plan.id_of(group)]
+
+
+def test_no_server_is_ever_reachable_on_port_22_from_the_internet(stack_plan: Plan) -> None:
+    for group in stack_plan.of_type("aws:ec2/securityGroup:SecurityGroup"):
+        for rule in group.inputs.get("ingress", []):
+            if rule["fromPort"] <= 22 <= rule["toPort"]:
+                assert not {"0.0.0.0/0", "::/0"} & set(rule.get("cidrBlocks", []) + rule.get("ipv6CidrBlocks", []))
+
+
+def test_every_ebs_volume_is_encrypted_with_the_stack_key(dev_plan: Plan) -> None:
+    instance = only_instance(dev_plan)
+    volumes = [instance.inputs["rootBlockDevice"], *instance.inputs["ebsBlockDevices"]]
+    assert len(volumes) == 2
+    for volume in volumes:
+        assert volume["encrypted"] is True
+        assert volume["kmsKeyId"] == dev_plan.outputs["kmsKeyArn"]
+        assert volume["volumeType"] == "gp3"
+
+
+def test_instances_require_imdsv2_and_keep_their_image_until_replaced_on_purpose(dev_plan: Plan) -> None:
+    instance = only_instance(dev_plan)
+    assert instance.get("metadataOptions.httpTokens") == "required"
+    assert instance.get("metadataOptions.httpPutResponseHopLimit") == 1
+    assert "ami" in instance.ignore_changes
+
+
+def test_the_instance_its_volumes_its_address_and_its_group_carry_cost_tags(dev_plan: Plan) -> None:
+    instance = only_instance(dev_plan)
+    for tags in (instance.inputs["tags"], instance.inputs["volumeTags"]):
+        assert tags["CostCenter"] == "cc-1234" and tags["Environment"] == "dev"
+    assert instance.inputs["volumeTags"]["Name"] == "aws-compute-platform-dev-web-volume"
+    for resource in dev_plan.within(dev_plan.named("aws-compute-platform-dev-web")):
+        assert resource.inputs["tags"]["Owner"] == "platform-team", resource.name
+
+
+def test_burstable_servers_do_not_bill_surplus_cpu_by_default(dev_plan: Plan) -> None:
+    assert only_instance(dev_plan).get("creditSpecification.cpuCredits") == "standard"
+
+
+def test_prod_ships_no_server_unless_configured(prod_plan: Plan) -> None:
+    assert prod_plan.of_type(INSTANCE) == []
+    assert "servers" not in prod_plan.outputs
+
+
+def test_termination_protection_is_on_in_prod_and_off_in_dev(plan_with: Callable[..., Plan]) -> None:
+    config = {SERVERS: [server(volumes=[{"device": "/dev/sdf", "sizeGb": 50}])]}
+    prod = only_instance(plan_with("prod", config))
+    dev = only_instance(plan_with("dev", config))
+    assert prod.inputs["disableApiTermination"] is True
+    assert dev.inputs["disableApiTermination"] is False
+    # Data volumes outlive a terminated instance where data is protected; the root disk is disposable.
+    assert prod.inputs["ebsBlockDevices"][0]["deleteOnTermination"] is False
+    assert dev.inputs["ebsBlockDevices"][0]["deleteOnTermination"] is True
+    assert prod.inputs["rootBlockDevice"]["deleteOnTermination"] is True
+
+
+def test_termination_protection_can_be_set_explicitly(plan_with: Callable[..., Plan]) -> None:
+    instance = only_instance(plan_with("prod", {SERVERS: [server(terminationProtection=False)]}))
+    assert instance.inputs["disableApiTermination"] is False
+
+
+# -- network placement ----------------------------------------------------------------------------------------------
+
+
+def test_a_server_without_a_public_ip_goes_to_the_private_subnet_of_its_zone(plan_with: Callable[..., Plan]) -> None:
+    plan = plan_with("prod", {SERVERS: [server(publicIp="none", availabilityZone="us-east-1c")]})
+    instance = only_instance(plan)
+    assert instance.inputs["subnetId"] == "aws-compute-platform-prod-private-2-id"
+    assert instance.inputs["associatePublicIpAddress"] is False
+    assert [r for r in plan.within(plan.named("aws-compute-platform-prod-app")) if r.type == EIP] == []
+    assert plan.outputs["servers"]["app"]["publicIp"] == ""
+
+
+def test_an_auto_assigned_public_ip_is_reported_from_the_instance(plan_with: Callable[..., Plan]) -> None:
+    plan = plan_with("dev", {SERVERS: [server(publicIp="auto", availabilityZone=1)]})
+    instance = only_instance(plan)
+    assert instance.inputs["subnetId"] == "aws-compute-platform-dev-public-1-id"
+    assert instance.inputs["associatePublicIpAddress"] is True
+    assert plan.outputs["servers"]["app"]["publicIp"] == "198.51.100.10"
+
+
+def test_a_zone_the_stack_does_not_span_is_refused(plan_with: Callable[..., Plan]) -> None:
+    with pytest.raises(ConfigError) as failure:
+        plan_with("dev", {SERVERS: [server(availabilityZone="us-east-1f")]})
+    assert failure.value.key == f"{KEY}.availabilityZone"
+    assert "us-east-1a, us-east-1b" in str(failure.value)
+
+
+# -- key pairs --------------------------------------------------------------------------------------------------
+
+
+def test_a_public_key_from_config_becomes_a_key_pair_and_no_private_key_exists(plan_with: Callable[..., Plan]) -> None:
+    public_key = ed25519_public_key()
+    plan = plan_with("dev", {SERVERS: [server(keyPair={"publicKey": public_key})]})
+    [pair] = plan.of_type("aws:ec2/keyPair:KeyPair")
+    assert pair.inputs["publicKey"] == public_key
+    assert only_instance(plan).inputs["keyName"] == pair.outputs["keyName"]
+    assert pair.outputs["keyName"].startswith("aws-compute-platform-dev-app-key")
+    assert not plan.of_type("tls:index/privateKey:PrivateKey")
+
+
+def test_an_existing_key_pair_is_used_by_name(plan_with: Callable[..., Plan]) -> None:
+    plan = plan_with("dev", {SERVERS: [server(keyPair={"name": "ops-laptop"})]})
+    assert only_instance(plan).inputs["keyName"] == "ops-laptop"
+    assert plan.of_type("aws:ec2/keyPair:KeyPair") == []
+
+
+def test_without_a_key_pair_no_key_is_set() -> None:
+    args, problems = parse(server())
+    assert not problems.found and args is not None and args.key_pair is None
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("ssh-ed25519 not-base64!", "not an OpenSSH public key"),
+        ("hello world", "not an OpenSSH public key"),
+        (
+            "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----",
+            "private key",
+        ),
+    ],
+)
+def test_text_that_is_not_a_public_key_is_refused(text: str, problem: str) -> None:
+    found = ssh_public_key_problem(text)
+    assert found is not None and problem in found
+
+
+def test_short_rsa_keys_are_refused_and_long_ones_accepted() -> None:
+    def rsa_key(bits: int) -> str:
+        key = rsa.generate_private_key(public_exponent=65537, key_size=bits).public_key()
+        return key.public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH).decode()
+
+    assert "1024 bits" in (ssh_public_key_problem(rsa_key(1024)) or "")
+    assert ssh_public_key_problem(rsa_key(2048)) is None
+    assert ssh_public_key_problem(ed25519_public_key()) is None
+
+
+# -- bad configuration ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("overrides", "key", "problem"),
+    [
+        ({"instanceType": "t9.micro"}, "instanceType", "not a known EC2 instance type"),
+        ({"ports": [{"port": 0, "cidrs": ["0.0.0.0/0"]}]}, "ports[0].port", "at least 1"),
+        ({"ports": [{"port": 70000, "cidrs": ["0.0.0.0/0"]}]}, "ports[0].port", "at most 65535"),
+        ({"ports": [{"port": 22, "cidrs": ["0.0.0.0/0"]}]}, "ports[0].cidrs[0]", "whole internet"),
+        ({"ports": [{"port": 22, "cidrs": ["::/0"]}]}, "ports[0].cidrs[0]", "whole internet"),
+        ({"ports": [{"port": 80}]}, "ports[0].cidrs", "must list the networks"),
+        (
+            {"ports": [{"port": 80, "cidrs": ["0.0.0.0/0"]}, {"port": 80, "cidrs": ["10.0.0.0/8"]}]},
+            "ports",
+            "more than once",
+        ),
+        ({"shutdownBehavior": "hibernate"}, "shutdownBehavior", "stop, terminate"),
+        ({"keyPair": {"publicKey": "not a key"}}, "keyPair.publicKey", "not an OpenSSH public key"),
+        ({"keyPair": {"privateKey": "-----BEGIN"}}, "keyPair.privateKey", "never"),
+        ({"keyPair": {}}, "keyPair", "exactly one of"),
+        ({"publicIp": "static"}, "publicIp", "elastic, auto, none"),
+        ({"publicIp": "elastic", "subnet": "private"}, "subnet", "no route from the internet"),
+        ({"availabilityZone": 2}, "availabilityZone", "at most 1"),
+        ({"availabilityZone": "eu-west-1a"}, "availabilityZone", "zone name of us-east-1"),
+        ({"rootVolume": {"type": "st1"}}, "rootVolume.type", "one of"),
+        ({"volumes": [{"device": "/dev/sda1", "sizeGb": 10}]}, "volumes[0].device", "/dev/sdf"),
+        ({"volumes": [{"device": "/dev/sdf"}]}, "volumes[0].sizeGb", "required"),
+        ({"volumes": [{"device": "/dev/sdf", "sizeGb": 20, "type": "sc1"}]}, "volumes[0].sizeGb", "at least 125"),
+        ({"volumes": [{"device": "/dev/sdf", "sizeGb": 20, "type": "io2"}]}, "volumes[0].iops", "required"),
+        ({"instanceType": "t4g.small"}, "image", "x86_64 image but t4g.small is an arm64"),
+        ({"instanceType": "m7i.large", "cpuCredits": "standard"}, "cpuCredits", "burstable"),
+        ({"colour": "blue"}, "colour", "not a known setting"),
+        ({"name": "Web Server"}, "name", "lower-case"),
+    ],
+)
+def test_bad_server_settings_are_refused_with_the_key_named(overrides: dict[str, Any], key: str, problem: str) -> None:
+    _, problems = parse(server(**overrides))
+    keys = [p.key for p in problems.found]
+    assert f"{KEY}.{key}" in keys, keys
+    found = problems.found[keys.index(f"{KEY}.{key}")]
+    assert problem in str(found), str(found)
+
+
+def test_only_name_image_and_instance_type_are_required_and_defaults_are_safe() -> None:
+    args, problems = parse(server())
+    assert not problems.found and args is not None
+    assert args.ports == ()  # no open port unless configured
+    assert args.key_pair is None
+    assert (args.public_ip, args.subnet, args.shutdown_behavior) == ("elastic", "public", "stop")
+    assert args.root_volume.type == "gp3" and args.root_volume.size_gb is None
+    assert args.termination_protection is False
+    assert parse(server(), protect=True)[0] == ServerArgs(**{**args.__dict__, "termination_protection": True})
+
+
+def test_missing_required_settings_are_named() -> None:
+    _, problems = parse({})
+    assert {f"{KEY}.name", f"{KEY}.image", f"{KEY}.instanceType"} <= {p.key for p in problems.found}
+
+
+def test_a_bad_server_stops_the_stack_before_anything_is_declared(plan_with: Callable[..., Plan]) -> None:
+    with pytest.raises(SettingsError) as failure:
+        plan_with("dev", {SERVERS: [server(ports=[{"port": 22, "cidrs": ["0.0.0.0/0"]}]), server()]})
+    assert f"{KEY}.ports[0].cidrs[0]" in failure.value.keys
+    assert SERVERS in failure.value.keys  # the name app is used twice
+    assert failure.value.plan.resources == []  # type: ignore[attr-defined]
