@@ -4,6 +4,7 @@ import pulumi
 
 from components.encryption import EncryptionKey
 from components.network import Network
+from components.serverless_api import ServerlessApi
 from components.settings import load_settings
 from components.tags import Tags
 
@@ -20,3 +21,11 @@ pulumi.export("region", settings.region)
 pulumi.export("kmsKeyArn", key.arn)
 pulumi.export("vpcId", network.vpc_id)
 pulumi.export("availabilityZones", network.availability_zones)
+
+if settings.serverless.enabled:
+    orders = ServerlessApi(f"{prefix}-orders", settings.serverless, key, tags)
+    pulumi.export("ordersApiUrl", orders.api_url)
+    pulumi.export("ordersTableName", orders.table_name)
+    pulumi.export("ordersDocumentsBucket", orders.documents_bucket)
+    pulumi.export("ordersUploadsBucket", orders.uploads_bucket)
+    pulumi.export("ordersFailedEventsQueueUrl", orders.failed_events_queue_url)
