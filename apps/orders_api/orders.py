@@ -78,7 +78,7 @@ def _text(value: Any, field: str, limit: int, problems: list[Problem]) -> str:
 
 def parse_amount(value: Any, problems: list[Problem]) -> Decimal:
     """A positive amount with at most two decimals; a string ("1250.00") or a JSON number."""
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
+    if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
         problems.append(Problem("amount", 'is required and must be a number or a decimal string such as "1250.00"'))
         return Decimal(0)
     try:
