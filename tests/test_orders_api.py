@@ -495,6 +495,21 @@ def test_logs_are_structured_events_with_their_facts_as_fields(caplog: pytest.Lo
     assert {e["field"] for e in rejected.__dict__["errors"]} >= {"description", "amount"}
 
 
+def test_every_log_field_is_plain_json_as_the_lambda_runtime_encodes_it(caplog: pytest.LogCaptureFixture) -> None:
+    standard = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
+    with caplog.at_level(logging.INFO, logger="orders_api"):
+        order_id = create()[1]["id"]
+        approve(order_id)
+        handlers.process_orders(scheduled_event(), Context())
+        _order_created(days_ago=9)
+        handlers.remind_pending(scheduled_event(), Context())
+        handlers.on_upload(upload("log-check.csv", CSV.encode()), Context())
+    assert len(caplog.records) >= 8
+    for record in caplog.records:
+        fields = {k: v for k, v in record.__dict__.items() if k not in standard}
+        json.JSONEncoder().encode(fields)  # the runtime's encoder: no default=, so Decimal would fail
+
+
 def test_importing_the_handlers_makes_no_network_call() -> None:
     script = (
         "import socket\n"

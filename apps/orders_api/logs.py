@@ -2,7 +2,8 @@
 
 Lambda's JSON log format (`logging_config.log_format = "JSON"`) writes each record as a JSON object with the
 timestamp, level and request id, and adds the keys passed in `extra` as top-level fields. Locally the same
-records reach pytest's `caplog` with the fields as attributes.
+records reach pytest's `caplog` with the fields as attributes. Field values must be plain JSON (str, int, list,
+dict): the runtime's encoder has no fallback, so a Decimal would turn the line into a logging error.
 """
 
 from __future__ import annotations
