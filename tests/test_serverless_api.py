@@ -136,10 +136,11 @@ def test_access_logs_go_as_json_to_a_log_group_encrypted_with_the_stack_key(stac
     assert json.loads(stage.inputs["accessLogSettings"]["format"])["status"] == "$context.status"
 
 
-def test_routes_require_signed_iam_requests_unless_config_says_none(
-    stack_plan: Plan, plan_with: Callable[..., Plan]
-) -> None:
+def test_routes_require_signed_iam_requests(stack_plan: Plan) -> None:
     assert {r.inputs["authorizationType"] for r in stack_plan.of_type("aws:apigatewayv2/route:Route")} == {"AWS_IAM"}
+
+
+def test_routes_are_open_only_when_config_says_none(plan_with: Callable[..., Plan]) -> None:
     open_plan = plan_with("dev", serverless_config(authorization="none"))
     assert {r.inputs["authorizationType"] for r in open_plan.of_type("aws:apigatewayv2/route:Route")} == {"NONE"}
 
