@@ -6,6 +6,7 @@ from components.encryption import EncryptionKey
 from components.lightsail import LightsailSite
 from components.network import Network
 from components.server import Server
+from components.serverless_api import ServerlessApi
 from components.settings import load_settings
 from components.tags import Tags
 
@@ -31,3 +32,10 @@ if settings.lightsail.enabled:
 if settings.servers:
     servers = [Server(f"{prefix}-{s.name}", s, network=network, key=key, tags=tags) for s in settings.servers]
     pulumi.export("servers", {s.name: server.summary() for s, server in zip(settings.servers, servers, strict=True)})
+if settings.serverless.enabled:
+    orders = ServerlessApi(f"{prefix}-orders", settings.serverless, key, tags)
+    pulumi.export("ordersApiUrl", orders.api_url)
+    pulumi.export("ordersTableName", orders.table_name)
+    pulumi.export("ordersDocumentsBucket", orders.documents_bucket)
+    pulumi.export("ordersUploadsBucket", orders.uploads_bucket)
+    pulumi.export("ordersFailedEventsQueueUrl", orders.failed_events_queue_url)

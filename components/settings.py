@@ -21,6 +21,7 @@ from components.images import trusted_image_owners
 from components.lightsail import LightsailArgs
 from components.network import NetworkArgs
 from components.server import ServerArgs, servers_from_config
+from components.serverless_api import ServerlessApiArgs
 
 PROJECT = "aws-compute-platform"
 
@@ -67,6 +68,7 @@ class Settings:
     lightsail: LightsailArgs
     trusted_image_owners: tuple[str, ...]
     servers: tuple[ServerArgs, ...]
+    serverless: ServerlessApiArgs
 
     @property
     def name_prefix(self) -> str:
@@ -105,6 +107,9 @@ def parse_settings(project: str, stack: str, region: str | None, config: Mapping
         az_count=network.az_count,
         region=region or "",
     )
+    serverless = ServerlessApiArgs.from_config(
+        root.section("serverless"), protect=protect_data, log_retention_days=log_retention_days
+    )
 
     root.finish()
     problems.raise_if_any()
@@ -121,6 +126,7 @@ def parse_settings(project: str, stack: str, region: str | None, config: Mapping
         lightsail=lightsail,
         trusted_image_owners=image_owners,
         servers=servers,
+        serverless=serverless,
     )
 
 
