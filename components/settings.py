@@ -18,6 +18,7 @@ from pulumi.runtime import config as runtime_config
 from components.config import Problems, Section, SettingsError
 from components.encryption import EncryptionArgs
 from components.network import NetworkArgs
+from components.wordpress_fleet import WordPressArgs
 
 PROJECT = "aws-compute-platform"
 
@@ -61,6 +62,7 @@ class Settings:
     log_retention_days: int
     encryption: EncryptionArgs
     network: NetworkArgs
+    wordpress: WordPressArgs
 
     @property
     def name_prefix(self) -> str:
@@ -89,6 +91,12 @@ def parse_settings(project: str, stack: str, region: str | None, config: Mapping
     log_retention_days = root.one_of("logRetentionDays", 30, LOG_RETENTION_DAYS)
     encryption = EncryptionArgs.from_config(root.section("encryption"), protect=protect_data)
     network = NetworkArgs.from_config(root.section("network"), log_retention_days=log_retention_days)
+    wordpress = WordPressArgs.from_config(
+        root.section("wordpress"),
+        protect=protect_data,
+        az_count=network.az_count,
+        log_retention_days=log_retention_days,
+    )
 
     root.finish()
     problems.raise_if_any()
@@ -102,6 +110,7 @@ def parse_settings(project: str, stack: str, region: str | None, config: Mapping
         log_retention_days=log_retention_days,
         encryption=encryption,
         network=network,
+        wordpress=wordpress,
     )
 
 

@@ -62,7 +62,8 @@ class AwsMocks(pulumi.runtime.Mocks):
             return {"partition": PARTITION, "dnsSuffix": "amazonaws.com", "id": PARTITION}, []
         if function == "aws:ssm/getParameter:getParameter":
             name = args.args.get("name", "")
-            return {"name": name, "value": f"ami-{_short_hash(name)}", "type": "String", "id": name}, []
+            value = f"ami-{_short_hash(name)}"
+            return {"name": name, "value": value, "insecureValue": value, "type": "String", "id": name}, []
         if function == "aws:ec2/getAmi:getAmi":
             filters = {f["name"]: f["values"] for f in args.args.get("filters", [])}
             owners = args.args.get("owners", [])
@@ -82,6 +83,9 @@ class AwsMocks(pulumi.runtime.Mocks):
             name = args.args.get("instanceType", "t3.micro")
             arch = "arm64" if name.split(".")[0].endswith("g") or "g." in name else "x86_64"
             return {"instanceType": name, "supportedArchitectures": [arch], "id": name}, []
+        if function == "aws:elb/getServiceAccount:getServiceAccount":
+            # The regional Elastic Load Balancing account that writes access logs (us-east-1's shown for every region).
+            return {"arn": f"arn:{PARTITION}:iam::127311923021:root", "id": "127311923021"}, []
         raise NotImplementedError(f"the offline plan has no answer for the provider call {function}")
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
