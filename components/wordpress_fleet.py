@@ -428,6 +428,9 @@ class WordPressFleet(pulumi.ComponentResource):
         access_logs = self._access_log_bucket(name, args, tags, identity, partition) if lb.access_logs else None
         self.load_balancer = aws.lb.LoadBalancer(
             f"{name}-alb",
+            # Load balancer and target group names are limited to 32 characters, too few for the stack's logical
+            # names plus a random suffix; a short prefix keeps them unique, so a replacement never collides.
+            name_prefix="wp-",
             load_balancer_type="application",
             internal=False,
             subnets=network.public_subnet_ids,
@@ -441,6 +444,7 @@ class WordPressFleet(pulumi.ComponentResource):
         )
         self.target_group = aws.lb.TargetGroup(
             f"{name}-web",
+            name_prefix="wp-",
             port=80,
             protocol="HTTP",
             target_type="instance",
