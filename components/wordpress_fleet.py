@@ -607,11 +607,13 @@ class WordPressFleet(pulumi.ComponentResource):
             enabled_metrics=list(GROUP_METRICS),
             instance_refresh={
                 "strategy": "Rolling",
-                # Launch before terminate: a refresh never takes capacity below the desired count.
+                # Launch before terminate: a refresh never takes capacity below the desired count. No auto
+                # rollback: the provider saves the new launch template version on the group before it starts the
+                # refresh, so a "rollback" would relaunch the failing version in a loop
+                # (hashicorp/terraform-provider-aws#34189). A failed boot is abandoned and the refresh stops.
                 "preferences": {
                     "min_healthy_percentage": 100,
                     "max_healthy_percentage": 200,
-                    "auto_rollback": True,
                     "skip_matching": True,
                 },
             },

@@ -229,6 +229,8 @@ def test_a_new_launch_template_version_rolls_the_fleet(stack_plan: Plan) -> None
     assert asg.get("launchTemplate.version") == str(template.outputs["latestVersion"])
     assert asg.get("instanceRefresh.strategy") == "Rolling"
     assert asg.get("instanceRefresh.preferences.minHealthyPercentage") == 100
+    # The provider saves the new version before refreshing, so an auto rollback would relaunch it in a loop.
+    assert not asg.get("instanceRefresh.preferences.autoRollback")
     assert "desiredCapacity" in asg.ignore_changes
     assert asg.inputs["capacityRebalance"] is True
 
