@@ -120,7 +120,7 @@ class WordPressArgs:
     boot_timeout_s: int = 900
     scaling_metric: str = "cpu"
     scaling_target: int = 50
-    wordpress_version: str = "6.8.3"
+    wordpress_version: str = "7.0"
     content_backups: bool = False
     protect: bool = False
     log_retention_days: int = 30
@@ -166,9 +166,9 @@ class WordPressArgs:
             scaling_target=section.integer("scalingTarget", 50, min=1, max=100_000),
             wordpress_version=section.text(
                 "wordpressVersion",
-                "6.8.3",
+                "7.0",
                 pattern=r"\d+\.\d+(\.\d+)?",
-                pattern_help="a WordPress release such as 6.8.3 (pinned, so every instance runs the same code)",
+                pattern_help="a WordPress release such as 7.0 or 7.0.1 (pinned, so every instance runs the same code)",
             ),
             content_backups=section.flag("contentBackups", protect),
             protect=protect,
