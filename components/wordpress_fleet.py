@@ -105,6 +105,8 @@ class LoadBalancerArgs:
 
 @dataclass(frozen=True)
 class WordPressArgs:
+    """The `wordpress` config section: sizes, access, and what protects the data (defaults follow `protectData`)."""
+
     enabled: bool = False
     instance_type: str = "t4g.small"
     min_size: int = 2
@@ -138,8 +140,9 @@ class WordPressArgs:
         elif not min_size <= desired <= max_size:
             section.error("desiredCapacity", f"must lie between minSize ({min_size}) and maxSize ({max_size})", desired)
         if enabled and az_count < 2:
+            project = section.path.split(":", maxsplit=1)[0]
             section.problems.add(
-                "aws-compute-platform:network.azCount",
+                f"{project}:network.azCount",
                 "must be at least 2 when wordpress is enabled (a load balancer and a Multi-AZ database need 2 AZs)",
                 az_count,
             )
@@ -644,6 +647,12 @@ class WordPressFleet(pulumi.ComponentResource):
             opts=child,
         )
 
+        if not args.https:
+            pulumi.log.warn(
+                "the WordPress site is served over plain HTTP: logins and admin pages cross the internet unencrypted. "
+                "Set wordpress.certificateArn to an ACM certificate for the site's domain.",
+                resource=self,
+            )
         scheme = "https" if args.https else "http"
         self.site_url: pulumi.Output[str] = self.load_balancer.dns_name.apply(lambda d: f"{scheme}://{d}/")
         self.load_balancer_dns_name: pulumi.Output[str] = self.load_balancer.dns_name

@@ -37,8 +37,8 @@ mountpoint -q "${SHARED}"
 
 # WordPress core stays on the instance at the pinned version, so every instance runs the same code.
 workdir=$(mktemp -d)
-curl -sSfLo "${workdir}/wordpress.tar.gz" "https://wordpress.org/wordpress-${WP_VERSION}.tar.gz"
-expected=$(curl -sSfL "https://wordpress.org/wordpress-${WP_VERSION}.tar.gz.sha1")
+curl -sSfL --retry 5 -o "${workdir}/wordpress.tar.gz" "https://wordpress.org/wordpress-${WP_VERSION}.tar.gz"
+expected=$(curl -sSfL --retry 5 "https://wordpress.org/wordpress-${WP_VERSION}.tar.gz.sha1")
 echo "${expected}  ${workdir}/wordpress.tar.gz" | sha1sum -c -
 tar -xzf "${workdir}/wordpress.tar.gz" -C "${DOCROOT}" --strip-components=1
 rm -rf "${workdir}"
