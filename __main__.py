@@ -9,6 +9,7 @@ from components.server import Server
 from components.serverless_api import ServerlessApi
 from components.settings import load_settings
 from components.tags import Tags
+from components.wordpress_fleet import WordPressFleet
 
 settings = load_settings()
 tags = Tags(
@@ -39,3 +40,9 @@ if settings.serverless.enabled:
     pulumi.export("ordersDocumentsBucket", orders.documents_bucket)
     pulumi.export("ordersUploadsBucket", orders.uploads_bucket)
     pulumi.export("ordersFailedEventsQueueUrl", orders.failed_events_queue_url)
+if settings.wordpress.enabled:
+    wordpress = WordPressFleet(f"{prefix}-wordpress", settings.wordpress, network=network, key=key, tags=tags)
+    pulumi.export("wordpressSiteUrl", wordpress.site_url)
+    pulumi.export("wordpressLoadBalancerDnsName", wordpress.load_balancer_dns_name)
+    pulumi.export("wordpressAutoScalingGroupName", wordpress.autoscaling_group_name)
+    pulumi.export("wordpressDatabaseEndpoint", wordpress.database_endpoint)

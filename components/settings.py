@@ -22,6 +22,7 @@ from components.lightsail import LightsailArgs
 from components.network import NetworkArgs
 from components.server import ServerArgs, servers_from_config
 from components.serverless_api import ServerlessApiArgs
+from components.wordpress_fleet import WordPressArgs
 
 PROJECT = "aws-compute-platform"
 
@@ -69,6 +70,7 @@ class Settings:
     trusted_image_owners: tuple[str, ...]
     servers: tuple[ServerArgs, ...]
     serverless: ServerlessApiArgs
+    wordpress: WordPressArgs
 
     @property
     def name_prefix(self) -> str:
@@ -110,6 +112,12 @@ def parse_settings(project: str, stack: str, region: str | None, config: Mapping
     serverless = ServerlessApiArgs.from_config(
         root.section("serverless"), protect=protect_data, log_retention_days=log_retention_days
     )
+    wordpress = WordPressArgs.from_config(
+        root.section("wordpress"),
+        protect=protect_data,
+        az_count=network.az_count,
+        log_retention_days=log_retention_days,
+    )
 
     root.finish()
     problems.raise_if_any()
@@ -127,6 +135,7 @@ def parse_settings(project: str, stack: str, region: str | None, config: Mapping
         trusted_image_owners=image_owners,
         servers=servers,
         serverless=serverless,
+        wordpress=wordpress,
     )
 
 

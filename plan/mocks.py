@@ -26,7 +26,7 @@ def _region() -> str:
     return pulumi.Config("aws").get("region") or "us-east-1"
 
 
-def _short_hash(*parts: str) -> str:
+def stable_hash(*parts: str) -> str:
     return hashlib.sha256("/".join(parts).encode()).hexdigest()[:17]
 
 
@@ -62,13 +62,14 @@ class AwsMocks(pulumi.runtime.Mocks):
             return {"partition": PARTITION, "dnsSuffix": "amazonaws.com", "id": PARTITION}, []
         if function == "aws:ssm/getParameter:getParameter":
             name = args.args.get("name", "")
-            return {"name": name, "value": f"ami-{_short_hash(name)}", "type": "String", "id": name}, []
+            value = f"ami-{stable_hash(name)}"
+            return {"name": name, "value": value, "insecureValue": value, "type": "String", "id": name}, []
         if function == "aws:ec2/getAmi:getAmi":
             filters = {f["name"]: f["values"] for f in args.args.get("filters", [])}
             owners = args.args.get("owners", [])
             arch = (filters.get("architecture") or ["x86_64"])[0]
             # A lookup by id answers with that id, as EC2 does when the owner matches.
-            image_id = (filters.get("image-id") or [f"ami-{_short_hash(str(sorted(filters.items())), str(owners))}"])[0]
+            image_id = (filters.get("image-id") or [f"ami-{stable_hash(str(sorted(filters.items())), str(owners))}"])[0]
             return {
                 "id": image_id,
                 "architecture": arch,
@@ -84,13 +85,16 @@ class AwsMocks(pulumi.runtime.Mocks):
             name = args.args.get("instanceType", "t3.micro")
             arch = "arm64" if name.split(".")[0].endswith("g") or "g." in name else "x86_64"
             return {"instanceType": name, "supportedArchitectures": [arch], "id": name}, []
+        if function == "aws:elb/getServiceAccount:getServiceAccount":
+            # The regional Elastic Load Balancing account that writes access logs (us-east-1's shown for every region).
+            return {"arn": f"arn:{PARTITION}:iam::127311923021:root", "id": "127311923021"}, []
         raise NotImplementedError(f"the offline plan has no answer for the provider call {function}")
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         region = _region()
         token = args.typ
         name = args.name
-        physical = args.inputs.get("name") or f"{name}-{_short_hash(name)[:7]}"
+        physical = args.inputs.get("name") or f"{name}-{stable_hash(name)[:7]}"
         resource_id = f"{name}-id"
         outputs: dict[str, Any] = {
             **args.inputs,
@@ -129,12 +133,12 @@ _NAMED = {
 
 
 def _kms_key(name: str, physical: str, region: str, inputs: dict[str, Any]) -> dict[str, Any]:
-    key_id = f"mrk-{_short_hash(name)}"
+    key_id = f"mrk-{stable_hash(name)}"
     return {"keyId": key_id, "arn": f"arn:{PARTITION}:kms:{region}:{ACCOUNT_ID}:key/{key_id}"}
 
 
 def _bucket(name: str, physical: str, region: str, inputs: dict[str, Any]) -> dict[str, Any]:
-    bucket = inputs.get("bucket") or f"{name}-{_short_hash(name)[:8]}".lower()
+    bucket = inputs.get("bucket") or f"{name}-{stable_hash(name)[:8]}".lower()
     return {
         "bucket": bucket,
         "arn": f"arn:{PARTITION}:s3:::{bucket}",
@@ -144,7 +148,7 @@ def _bucket(name: str, physical: str, region: str, inputs: dict[str, Any]) -> di
 
 
 def _load_balancer(name: str, physical: str, region: str, inputs: dict[str, Any]) -> dict[str, Any]:
-    suffix = f"app/{physical}/{_short_hash(name)[:16]}"
+    suffix = f"app/{physical}/{stable_hash(name)[:16]}"
     return {
         "arn": f"arn:{PARTITION}:elasticloadbalancing:{region}:{ACCOUNT_ID}:loadbalancer/{suffix}",
         "arnSuffix": suffix,
@@ -154,7 +158,7 @@ def _load_balancer(name: str, physical: str, region: str, inputs: dict[str, Any]
 
 
 def _target_group(name: str, physical: str, region: str, inputs: dict[str, Any]) -> dict[str, Any]:
-    suffix = f"targetgroup/{physical}/{_short_hash(name)[:16]}"
+    suffix = f"targetgroup/{physical}/{stable_hash(name)[:16]}"
     return {"arn": f"arn:{PARTITION}:elasticloadbalancing:{region}:{ACCOUNT_ID}:{suffix}", "arnSuffix": suffix}
 
 
@@ -171,7 +175,7 @@ def _lambda_alias(name: str, physical: str, region: str, inputs: dict[str, Any])
 
 
 def _http_api(name: str, physical: str, region: str, inputs: dict[str, Any]) -> dict[str, Any]:
-    api_id = _short_hash(name)[:10]
+    api_id = stable_hash(name)[:10]
     return {
         "apiEndpoint": f"https://{api_id}.execute-api.{region}.amazonaws.com",
         "executionArn": f"arn:{PARTITION}:execute-api:{region}:{ACCOUNT_ID}:{api_id}",
@@ -180,7 +184,7 @@ def _http_api(name: str, physical: str, region: str, inputs: dict[str, Any]) -> 
 
 
 def _stage(name: str, physical: str, region: str, inputs: dict[str, Any]) -> dict[str, Any]:
-    return {"invokeUrl": f"https://{_short_hash(name)[:10]}.execute-api.{region}.amazonaws.com/"}
+    return {"invokeUrl": f"https://{stable_hash(name)[:10]}.execute-api.{region}.amazonaws.com/"}
 
 
 def _queue(name: str, physical: str, region: str, inputs: dict[str, Any]) -> dict[str, Any]:
@@ -198,7 +202,7 @@ def _rds(name: str, physical: str, region: str, inputs: dict[str, Any]) -> dict[
         "port": 3306,
         "masterUserSecrets": [
             {
-                "secretArn": f"arn:{PARTITION}:secretsmanager:{region}:{ACCOUNT_ID}:secret:rds!db-{_short_hash(name)}",
+                "secretArn": f"arn:{PARTITION}:secretsmanager:{region}:{ACCOUNT_ID}:secret:rds!db-{stable_hash(name)}",
                 "kmsKeyId": inputs.get("masterUserSecretKmsKeyId", ""),
                 "secretStatus": "active",
             }
@@ -207,7 +211,7 @@ def _rds(name: str, physical: str, region: str, inputs: dict[str, Any]) -> dict[
 
 
 def _efs(name: str, physical: str, region: str, inputs: dict[str, Any]) -> dict[str, Any]:
-    fs_id = f"fs-{_short_hash(name)[:8]}"
+    fs_id = f"fs-{stable_hash(name)[:8]}"
     return {
         "dnsName": f"{fs_id}.efs.{region}.amazonaws.com",
         "arn": f"arn:{PARTITION}:elasticfilesystem:{region}:{ACCOUNT_ID}:file-system/{fs_id}",
@@ -219,7 +223,7 @@ def _instance(name: str, physical: str, region: str, inputs: dict[str, Any]) -> 
         "publicIp": "198.51.100.10",
         "publicDns": f"ec2-198-51-100-10.{region}.compute.amazonaws.com",
         "privateIp": "10.20.0.10",
-        "primaryNetworkInterfaceId": f"eni-{_short_hash(name)[:8]}",
+        "primaryNetworkInterfaceId": f"eni-{stable_hash(name)[:8]}",
     }
 
 
@@ -227,7 +231,7 @@ def _eip(name: str, physical: str, region: str, inputs: dict[str, Any]) -> dict[
     return {
         "publicIp": "198.51.100.20",
         "publicDns": f"ec2-198-51-100-20.{region}.compute.amazonaws.com",
-        "allocationId": f"eipalloc-{_short_hash(name)[:8]}",
+        "allocationId": f"eipalloc-{stable_hash(name)[:8]}",
     }
 
 
@@ -241,7 +245,7 @@ def _lightsail_static_ip(name: str, physical: str, region: str, inputs: dict[str
 
 
 def _lightsail_database(name: str, physical: str, region: str, inputs: dict[str, Any]) -> dict[str, Any]:
-    return {"masterEndpointAddress": f"ls-{_short_hash(name)}.{region}.rds.amazonaws.com", "masterEndpointPort": 3306}
+    return {"masterEndpointAddress": f"ls-{stable_hash(name)}.{region}.rds.amazonaws.com", "masterEndpointPort": 3306}
 
 
 def _lightsail_instance(name: str, physical: str, region: str, inputs: dict[str, Any]) -> dict[str, Any]:
@@ -252,8 +256,8 @@ def _random_password(name: str, physical: str, region: str, inputs: dict[str, An
     # Deterministic, of the asked length, from the allowed characters: tests can look for it everywhere.
     length = int(inputs.get("length", 16))
     special = str(inputs.get("overrideSpecial") or "!@#$%&*()-_=+[]{}<>:?")
-    body = f"Pw{_short_hash('password', name)}{special}Zz9"
-    return {"result": (body * (length // len(body) + 1))[:length], "bcryptHash": f"$2a$10${_short_hash(name)}"}
+    body = f"Pw{stable_hash('password', name)}{special}Zz9"
+    return {"result": (body * (length // len(body) + 1))[:length], "bcryptHash": f"$2a$10${stable_hash(name)}"}
 
 
 def _launch_template(name: str, physical: str, region: str, inputs: dict[str, Any]) -> dict[str, Any]:
@@ -269,7 +273,7 @@ def _log_group(name: str, physical: str, region: str, inputs: dict[str, Any]) ->
 
 
 def _iam_role(name: str, physical: str, region: str, inputs: dict[str, Any]) -> dict[str, Any]:
-    return {"arn": f"arn:{PARTITION}:iam::{ACCOUNT_ID}:role/{physical}", "uniqueId": f"AROA{_short_hash(name).upper()}"}
+    return {"arn": f"arn:{PARTITION}:iam::{ACCOUNT_ID}:role/{physical}", "uniqueId": f"AROA{stable_hash(name).upper()}"}
 
 
 def _instance_profile(name: str, physical: str, region: str, inputs: dict[str, Any]) -> dict[str, Any]:
@@ -285,7 +289,7 @@ def _event_rule(name: str, physical: str, region: str, inputs: dict[str, Any]) -
 
 
 def _key_pair(name: str, physical: str, region: str, inputs: dict[str, Any]) -> dict[str, Any]:
-    return {"keyName": inputs.get("keyName") or physical, "keyPairId": f"key-{_short_hash(name)}"}
+    return {"keyName": inputs.get("keyName") or physical, "keyPairId": f"key-{stable_hash(name)}"}
 
 
 _SPECIFIC: dict[str, Callable[[str, str, str, dict[str, Any]], dict[str, Any]]] = {

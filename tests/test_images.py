@@ -11,7 +11,7 @@ import pytest
 from components.config import Problems, Section
 from components.images import ImageSource, trusted_image_owners
 from plan import Plan, engine
-from plan.mocks import AwsMocks
+from plan.mocks import AwsMocks, stable_hash
 
 SERVERS = "aws-compute-platform:servers"
 IMAGE = "aws-compute-platform:servers[0].image"
@@ -90,9 +90,10 @@ def test_an_ssm_public_parameter_names_the_image(
     plan_with: Callable[..., Plan], recorded: list[pulumi.runtime.MockCallArgs]
 ) -> None:
     path = "/aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id"
-    plan_with("dev", server_with({"ssmParameter": path}))
+    plan = plan_with("dev", server_with({"ssmParameter": path}))
     parameters = [dict(c.args) for c in recorded if c.token == "aws:ssm/getParameter:getParameter"]
-    assert [p["name"] for p in parameters] == [path]
+    assert [p["name"] for p in parameters].count(path) == 1
+    assert plan.named("aws-compute-platform-dev-app-instance").inputs["ami"] == f"ami-{stable_hash(path)}"
     assert ami_lookups(recorded) == []
 
 

@@ -72,7 +72,8 @@ def test_dev_ships_one_small_web_server_in_a_public_subnet_with_an_elastic_ip(de
 
 
 def test_the_security_group_opens_exactly_the_configured_ports(dev_plan: Plan) -> None:
-    [group] = [g for g in dev_plan.of_type("aws:ec2/securityGroup:SecurityGroup") if g.name.endswith("-web-sg")]
+    server = dev_plan.named("aws-compute-platform-dev-web")
+    [group] = [g for g in dev_plan.within(server) if g.type == "aws:ec2/securityGroup:SecurityGroup"]
     assert ingress_by_port(group) == {22: ["203.0.113.0/24"], 80: ["0.0.0.0/0"], 443: ["0.0.0.0/0"]}
     assert only_instance(dev_plan).inputs["vpcSecurityGroupIds"] == [dev_plan.id_of(group)]
 

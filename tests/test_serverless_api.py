@@ -285,7 +285,7 @@ def test_prod_tables_have_point_in_time_recovery_and_are_protected(prod_plan: Pl
 
 
 def test_both_buckets_are_private_versioned_kms_encrypted_and_refuse_plain_http(stack_plan: Plan) -> None:
-    buckets = stack_plan.of_type("aws:s3/bucket:Bucket")
+    buckets = [r for r in stack_plan.within(component(stack_plan)) if r.type == "aws:s3/bucket:Bucket"]
     assert len(buckets) == 2
     for bucket in buckets:
         bucket_id = f"{bucket.name}-id"
@@ -453,7 +453,9 @@ def test_outputs_name_the_api_url_table_and_buckets(stack_plan: Plan) -> None:
         and ".execute-api.us-east-1.amazonaws.com" in outputs["ordersApiUrl"]
     )
     assert outputs["ordersTableName"] == stack_plan.of_type("aws:dynamodb/table:Table")[0].outputs["name"]
-    buckets = {b.outputs["bucket"] for b in stack_plan.of_type("aws:s3/bucket:Bucket")}
+    buckets = {
+        b.outputs["bucket"] for b in stack_plan.within(component(stack_plan)) if b.type == "aws:s3/bucket:Bucket"
+    }
     assert {outputs["ordersDocumentsBucket"], outputs["ordersUploadsBucket"]} == buckets
 
 
