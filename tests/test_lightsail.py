@@ -4,6 +4,7 @@ password exists only as a secret."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import re
 import subprocess
 import sys
@@ -545,6 +546,71 @@ def test_the_boot_script_verifies_the_download_against_wordpress_orgs_checksum()
     assert script.index('$actual == "$expected"') < script.index("tar -xzf")
     assert "chown -R www-data:www-data" in script
     assert "php-mysql" in script and "apache2" in script
+
+
+FAKE_CURL = """#!/bin/bash
+# Answers the two wordpress.org URLs from files, as curl -fsSL [-o FILE] URL would.
+out=""
+while [[ $# -gt 1 ]]; do
+    if [[ $1 == -o ]]; then out=$2; shift; fi
+    shift
+done
+case $1 in
+    https://wordpress.org/latest.tar.gz.sha1) printf '%s' "$PUBLISHED_SHA1" ;;
+    https://wordpress.org/latest.tar.gz) cp "$ARCHIVE" "$out" ;;
+    *) exit 22 ;;
+esac
+"""
+
+
+def run_download_step(tmp_path: Path, published: Callable[[str], str]) -> subprocess.CompletedProcess[str]:
+    """The launch script's download-and-verify step, run against a local archive instead of wordpress.org."""
+    script = BOOT_SCRIPT.read_text(encoding="utf-8")
+    step = script[script.index("verified=no") : script.index("\nmkdir -p")]
+    archive = tmp_path / "latest.tar.gz"
+    archive.write_bytes(b"not really WordPress")
+    real = hashlib.sha1(archive.read_bytes(), usedforsecurity=False).hexdigest()
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name, body in (("curl", FAKE_CURL), ("sleep", "#!/bin/sh\n")):
+        (bin_dir / name).write_text(body)
+        (bin_dir / name).chmod(0o755)
+    (tmp_path / "work").mkdir()
+    harness = "\n".join(
+        [
+            "set -euo pipefail",
+            "readonly DOWNLOAD=https://wordpress.org/latest.tar.gz",
+            f"workdir={tmp_path / 'work'}",
+            step,
+            'echo "verified $(sha1sum "$workdir/wordpress.tar.gz" | cut -d " " -f 1)"',
+        ]
+    )
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "ARCHIVE": str(archive), "PUBLISHED_SHA1": published(real)}
+    return subprocess.run(["bash", "-c", harness], capture_output=True, text=True, env=env, check=False)
+
+
+def test_the_download_is_kept_only_when_it_matches_the_published_sha1(tmp_path: Path) -> None:
+    result = run_download_step(tmp_path, lambda real: real)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("verified ")
+
+
+@pytest.mark.parametrize(
+    "published",
+    [
+        lambda real: "0" * 40,  # a different archive
+        lambda real: "<html>Not Found</html>",  # an error page instead of a digest
+        lambda real: "",  # nothing at all
+    ],
+)
+def test_a_download_that_does_not_match_the_published_sha1_stops_the_script(
+    tmp_path: Path, published: Callable[[str], str]
+) -> None:
+    result = run_download_step(tmp_path, published)
+    assert result.returncode == 1
+    assert "verified" not in result.stdout
+    assert result.stderr.count("attempt ") == 3
+    assert "never matched the published checksum" in result.stderr
 
 
 def test_the_boot_script_holds_no_secret_and_writes_no_database_settings(dev_plan: Plan) -> None:

@@ -22,20 +22,22 @@ apt_get() {
 
 apt_get update
 apt_get install -y --no-install-recommends \
-    apache2 libapache2-mod-php php-mysql \
+    apache2 apache2-utils libapache2-mod-php php-mysql \
     php-curl php-gd php-intl php-mbstring php-xml php-zip \
     ca-certificates curl
 
 workdir=$(mktemp -d)
 trap 'rm -rf "$workdir"' EXIT
 
-# latest.tar.gz.sha1 is 40 hex digits and nothing else. A release published between the two downloads would
-# make them disagree once, so the pair is fetched again before giving up.
+# latest.tar.gz.sha1 is 40 hex digits and nothing else. A release published between the two downloads, or a
+# download cut short, makes them disagree, so the pair is fetched again before giving up.
 verified=no
 for attempt in 1 2 3; do
-    expected=$(curl -fsSL --retry 5 "$DOWNLOAD.sha1" | tr -d '\r\n')
-    curl -fsSL --retry 5 -o "$workdir/wordpress.tar.gz" "$DOWNLOAD"
-    actual=$(sha1sum "$workdir/wordpress.tar.gz" | cut -d ' ' -f 1)
+    expected=$(curl -fsSL --retry 5 "$DOWNLOAD.sha1" | tr -d '\r\n') || expected=""
+    actual=""
+    if curl -fsSL --retry 5 -o "$workdir/wordpress.tar.gz" "$DOWNLOAD"; then
+        actual=$(sha1sum "$workdir/wordpress.tar.gz" | cut -d ' ' -f 1)
+    fi
     if [[ $expected =~ ^[0-9a-f]{40}$ && $actual == "$expected" ]]; then
         verified=yes
         break
