@@ -4,13 +4,15 @@ Each instance gets a static IP (its default public address changes on every stop
 the stack file lists and nothing else, and daily automatic snapshots when data is protected. Each database gets
 a generated master password that exists only as a secret, no public access unless asked for, and a final
 snapshot on deletion when data is protected. Blueprint and bundle ids are checked against
-`components/lightsail_catalog.py` before anything is created.
+`components/lightsail_catalog.py` before anything is created; an instance on a blueprint its publisher withdrew
+(Bitnami's application blueprints) is built as asked but warned about on `pulumi preview` and `pulumi up`.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -24,10 +26,13 @@ from components.lightsail_catalog import (
     INSTANCE_BLUEPRINTS,
     INSTANCE_BUNDLES,
     engine_of,
+    withdrawal_notice,
 )
 from components.lightsail_peering import DefaultVpcPeering
 from components.tags import Tags
 
+# `userDataFile` paths are relative to the project (where Pulumi.yaml is), whatever the working directory.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 WORLD_IPV4 = "0.0.0.0/0"
 WORLD_IPV6 = "::/0"
 SSH_PORT = 22
@@ -183,6 +188,15 @@ def _instance(section: Section, zone_pattern: str, default_zone: str) -> Lightsa
     if key_pair_name and public_key:
         section.error("publicKey", "give either keyPairName (an existing key pair) or publicKey (to import), not both")
     user_data = section.optional_text("userData")
+    user_data_file = section.optional_text(
+        "userDataFile",
+        pattern=r"[A-Za-z0-9_.][A-Za-z0-9_./-]*",
+        pattern_help="a path relative to the project directory, such as apps/lightsail_wordpress/boot.sh",
+    )
+    if user_data is not None and user_data_file is not None:
+        section.error("userDataFile", "give either userData (the script itself) or userDataFile, not both")
+    elif user_data_file:
+        user_data = _read_launch_script(section, user_data_file)
     if not section.has("ports"):
         section.error("ports", "is required: list every public port (Lightsail's defaults open 22 to the world)")
     port_sections = section.sections("ports")
@@ -208,6 +222,22 @@ def _instance(section: Section, zone_pattern: str, default_zone: str) -> Lightsa
         public_key=public_key,
         user_data=user_data,
     )
+
+
+def _read_launch_script(section: Section, relative: str) -> str | None:
+    """The launch script kept in the repository, so it is reviewed, tested and versioned with the stack."""
+    path = (PROJECT_ROOT / relative).resolve()
+    if not path.is_relative_to(PROJECT_ROOT):
+        section.error("userDataFile", "must stay inside the project directory", relative)
+        return None
+    if not path.is_file():
+        section.error("userDataFile", f"names no file (looked for {path})", relative)
+        return None
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        section.error("userDataFile", "must be a UTF-8 text file (a shell script)", relative)
+        return None
 
 
 def _port(section: Section) -> PortRule | None:
@@ -356,6 +386,10 @@ class LightsailSite(pulumi.ComponentResource):
             tags=tags(base, Bundle=spec.bundle),
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
+        # A withdrawn blueprint is still accepted (an account may still list it), but never silently.
+        notice = withdrawal_notice(spec.blueprint)
+        if notice is not None:
+            pulumi.log.warn(f"Lightsail instance '{spec.name}': {notice}", resource=instance)
         # The default public address changes on every stop and start; a static IP is free while attached.
         static_ip = aws.lightsail.StaticIp(f"{base}-ip", opts=child)
         aws.lightsail.StaticIpAttachment(

@@ -42,12 +42,22 @@ class Bundle:
 
 
 @dataclass(frozen=True)
+class Withdrawal:
+    """The publisher took the image back: new instances may fail to launch, existing ones keep running."""
+
+    date: str
+    source: str
+    alternative: str
+
+
+@dataclass(frozen=True)
 class Blueprint:
     """An image: an operating system alone, or an application on one; for databases, an engine version."""
 
     description: str
     source: str
     checked: str = CHECKED
+    withdrawn: Withdrawal | None = None
 
 
 # Linux/Unix instance plans with a public IPv4 address (the `_3_0` generation; `_2_0` is the legacy one).
@@ -63,13 +73,32 @@ INSTANCE_BUNDLES: dict[str, Bundle] = {
 
 _IN_USE = "in use with create-instances / aws_lightsail_instance in public code"
 
+# Bitnami packaged every application blueprint (WordPress, LAMP, Node.js, Nginx, Django, ...) and took them all
+# back. The ids stay accepted, because an account may still list them, but every use is warned about.
+BITNAMI_WITHDRAWAL = Withdrawal(
+    date="2026-06-10",
+    source=(
+        "Bitnami's maintainers in bitnami/vms#1906 (2026-06-15): Bitnami AMIs are no longer available through "
+        "the AWS Marketplace, AWS Lightsail Blueprints and ECR from 2026-06-10; also bitnami/charts#36537"
+    ),
+    alternative=(
+        "an OS-only blueprint such as ubuntu_24_04 with a launch script that installs the application "
+        "(the dev stack's WordPress: userDataFile apps/lightsail_wordpress/boot.sh)"
+    ),
+)
+
+_OS_IN_USE = (
+    "in use with create-instances / aws_lightsail_instance in public code in 2026 (us-east-1, us-east-2, "
+    "eu-central-1, eu-west-3, sa-east-1, ...)"
+)
+
 INSTANCE_BLUEPRINTS: dict[str, Blueprint] = {
-    "wordpress": Blueprint("WordPress (Bitnami)", _CLI_GET_BLUEPRINTS),
-    "lamp_8_bitnami": Blueprint("LAMP with PHP 8 (Bitnami)", _CLI_GET_BLUEPRINTS),
-    "nodejs": Blueprint("Node.js (Bitnami)", _CLI_GET_BLUEPRINTS),
-    "nginx": Blueprint("Nginx (Bitnami)", _IN_USE),
+    "wordpress": Blueprint("WordPress (Bitnami)", _CLI_GET_BLUEPRINTS, withdrawn=BITNAMI_WITHDRAWAL),
+    "lamp_8_bitnami": Blueprint("LAMP with PHP 8 (Bitnami)", _CLI_GET_BLUEPRINTS, withdrawn=BITNAMI_WITHDRAWAL),
+    "nodejs": Blueprint("Node.js (Bitnami)", _CLI_GET_BLUEPRINTS, withdrawn=BITNAMI_WITHDRAWAL),
+    "nginx": Blueprint("Nginx (Bitnami)", _IN_USE, withdrawn=BITNAMI_WITHDRAWAL),
     "amazon_linux_2023": Blueprint("Amazon Linux 2023, OS only", _IN_USE),
-    "ubuntu_24_04": Blueprint("Ubuntu 24.04 LTS, OS only", _IN_USE),
+    "ubuntu_24_04": Blueprint("Ubuntu 24.04 LTS, OS only", _OS_IN_USE),
     "ubuntu_22_04": Blueprint("Ubuntu 22.04 LTS, OS only", _IN_USE),
     "debian_12": Blueprint("Debian 12, OS only", _IN_USE),
 }
@@ -97,6 +126,18 @@ DATABASE_BUNDLES: dict[str, Bundle] = {
     "medium_ha_2_0": Bundle(120.0, 4.0, 2, 120, _CLI_DB_BUNDLES),
     "large_ha_2_0": Bundle(230.0, 8.0, 2, 240, _CLI_DB_BUNDLES),
 }
+
+
+def withdrawal_notice(blueprint_id: str) -> str | None:
+    """What to tell the user of a withdrawn blueprint; None for a blueprint that is still published."""
+    withdrawal = INSTANCE_BLUEPRINTS[blueprint_id].withdrawn
+    if withdrawal is None:
+        return None
+    return (
+        f"blueprint '{blueprint_id}' ({INSTANCE_BLUEPRINTS[blueprint_id].description}) was withdrawn on "
+        f"{withdrawal.date} ({withdrawal.source}); creating a new instance from it will likely fail. "
+        f"Use {withdrawal.alternative}."
+    )
 
 
 def engine_of(database_blueprint: str) -> str:

@@ -4,12 +4,19 @@ password exists only as a secret."""
 from __future__ import annotations
 
 import base64
+import hashlib
+import re
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import boto3
 import dill  # type: ignore[import-untyped]
+import pulumi
+import pulumi_aws as aws
 import pytest
 import yaml
 from botocore.stub import Stubber
@@ -22,6 +29,7 @@ from components.lightsail_catalog import (
     DATABASE_BUNDLES,
     INSTANCE_BLUEPRINTS,
     INSTANCE_BUNDLES,
+    withdrawal_notice,
 )
 from components.lightsail_peering import DefaultVpcPeeringProvider
 from plan import Plan, PlannedResource, run_stack
@@ -36,6 +44,8 @@ DATABASE = "aws:lightsail/database:Database"
 PASSWORD = "random:index/randomPassword:RandomPassword"
 PEERING = "pulumi-python:dynamic/lightsail:DefaultVpcPeering"
 WORLD = {"0.0.0.0/0", "::/0"}
+BOOT_SCRIPT = ROOT / "apps" / "lightsail_wordpress" / "boot.sh"
+BITNAMI_BLUEPRINTS = {"wordpress", "lamp_8_bitnami", "nodejs", "nginx"}
 
 # Two instances (one importing an SSH key, SSH from an IPv4 and an IPv6 admin network) and two databases.
 BIGGER_SITE: dict[str, Any] = {
@@ -71,7 +81,7 @@ def lightsail_args(raw: dict[str, Any], *, protect: bool = False) -> tuple[Light
 
 def instance_raw(**overrides: Any) -> dict[str, Any]:
     """One valid instance, with some fields replaced."""
-    instance = {"name": "blog", "blueprint": "wordpress", "bundle": "nano_3_0", "ports": [{"port": 80}]}
+    instance = {"name": "blog", "blueprint": "ubuntu_24_04", "bundle": "nano_3_0", "ports": [{"port": 80}]}
     return {"instances": [instance | overrides]}
 
 
@@ -89,9 +99,16 @@ def port_set(ports: PlannedResource) -> set[tuple[str, int, int, frozenset[str],
 
 
 @pytest.fixture(scope="module")
-def bigger_plan() -> Plan:
-    """The prod stack (protectData: true) with a bigger Lightsail site."""
-    return run_stack("prod", {LIGHTSAIL: BIGGER_SITE})
+def bigger_run() -> tuple[Plan, mock.MagicMock]:
+    """The prod stack (protectData: true) with a bigger Lightsail site, and every warning the program logged."""
+    with mock.patch.object(pulumi.log, "warn") as warn:
+        plan = run_stack("prod", {LIGHTSAIL: BIGGER_SITE})
+    return plan, warn
+
+
+@pytest.fixture(scope="module")
+def bigger_plan(bigger_run: tuple[Plan, mock.MagicMock]) -> Plan:
+    return bigger_run[0]
 
 
 # -- the shipped stacks --------------------------------------------------------------------------------------------
@@ -99,7 +116,10 @@ def bigger_plan() -> Plan:
 
 def test_dev_ships_a_wordpress_site_on_the_smallest_bundle_with_a_mysql_database(dev_plan: Plan) -> None:
     (instance,) = dev_plan.of_type(INSTANCE)
-    assert instance.inputs["blueprintId"] == "wordpress"
+    # An OS-only blueprint Lightsail itself provides; WordPress comes from the launch script.
+    assert instance.inputs["blueprintId"] == "ubuntu_24_04"
+    assert INSTANCE_BLUEPRINTS["ubuntu_24_04"].withdrawn is None
+    assert instance.inputs["userData"] == BOOT_SCRIPT.read_text(encoding="utf-8")
     cheapest = min(INSTANCE_BUNDLES, key=lambda b: INSTANCE_BUNDLES[b].monthly_usd)
     assert instance.inputs["bundleId"] == cheapest == "nano_3_0"
     (database,) = dev_plan.of_type(DATABASE)
@@ -118,6 +138,7 @@ def test_every_id_in_the_stack_files_is_a_known_current_one() -> None:
         section = config.get(LIGHTSAIL) or {}
         for instance in section.get("instances", []):
             assert instance["blueprint"] in INSTANCE_BLUEPRINTS
+            assert INSTANCE_BLUEPRINTS[instance["blueprint"]].withdrawn is None, instance["blueprint"]
             assert instance["bundle"] in INSTANCE_BUNDLES
         for database in section.get("databases", []):
             assert database["blueprint"] in DATABASE_BLUEPRINTS
@@ -233,7 +254,7 @@ def test_udp_22_without_cidrs_is_not_ssh() -> None:
 
 def test_an_instance_without_a_port_list_is_refused() -> None:
     """Lightsail's own defaults open 22 to everyone, so the list is required."""
-    raw = {"instances": [{"name": "blog", "blueprint": "wordpress", "bundle": "nano_3_0"}]}
+    raw = {"instances": [{"name": "blog", "blueprint": "ubuntu_24_04", "bundle": "nano_3_0"}]}
     _, problems = lightsail_args(raw)
     assert [p.key for p in problems.found] == [f"{LIGHTSAIL}.instances[0].ports"]
     _, problems = lightsail_args(instance_raw(ports=[]))
@@ -452,6 +473,180 @@ def test_the_fixed_monthly_price_is_the_sum_of_the_bundles() -> None:
     assert bigger.monthly_usd == 12.0 + 7.0 + 30.0 + 30.0
 
 
+# -- withdrawn blueprints -----------------------------------------------------------------------------------------
+
+
+def test_every_bitnami_application_blueprint_is_marked_withdrawn_and_no_os_blueprint_is() -> None:
+    withdrawn = {b for b, blueprint in INSTANCE_BLUEPRINTS.items() if blueprint.withdrawn is not None}
+    assert withdrawn == BITNAMI_BLUEPRINTS
+    for blueprint in withdrawn:
+        withdrawal = INSTANCE_BLUEPRINTS[blueprint].withdrawn
+        assert withdrawal is not None
+        assert withdrawal.date == "2026-06-10"
+        assert "bitnami/vms#1906" in withdrawal.source
+        assert "ubuntu_24_04" in withdrawal.alternative
+        assert "apps/lightsail_wordpress/boot.sh" in withdrawal.alternative and BOOT_SCRIPT.is_file()
+    for blueprint in set(INSTANCE_BLUEPRINTS) - withdrawn:
+        assert withdrawal_notice(blueprint) is None
+
+
+def test_settings_still_accept_a_withdrawn_blueprint() -> None:
+    """An account that still lists the blueprint may use it; the program warns instead of refusing."""
+    args, problems = lightsail_args(instance_raw(blueprint="wordpress"))
+    assert not problems.found
+    assert args.instances[0].blueprint == "wordpress"
+
+
+def test_an_instance_on_a_withdrawn_blueprint_is_warned_about_and_an_os_blueprint_is_not(
+    bigger_run: tuple[Plan, mock.MagicMock],
+) -> None:
+    _, warn = bigger_run
+    lightsail_warnings = [c for c in warn.call_args_list if "Lightsail" in str(c.args[0])]
+    # `shop` is on lamp_8_bitnami; `api` is on ubuntu_24_04 and gets no warning.
+    (call,) = lightsail_warnings
+    message = call.args[0]
+    for expected in ("'shop'", "'lamp_8_bitnami'", "withdrawn", "2026-06-10", "bitnami/vms#1906", "ubuntu_24_04"):
+        assert expected in message
+    # The warning is attached to the instance, so `pulumi up` shows it next to that resource.
+    resource = call.kwargs["resource"]
+    assert isinstance(resource, aws.lightsail.Instance)
+    assert resource._name.endswith("-shop")
+
+
+# -- the WordPress launch script ----------------------------------------------------------------------------------
+
+
+def test_the_boot_script_is_valid_bash() -> None:
+    result = subprocess.run(["bash", "-n", str(BOOT_SCRIPT)], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_boot_script_passes_shellcheck() -> None:
+    shellcheck = Path(sys.executable).parent / "shellcheck"
+    result = subprocess.run([str(shellcheck), str(BOOT_SCRIPT)], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout
+
+
+def commands(script: str) -> list[str]:
+    """The script's lines that do something: no blank lines, no comments."""
+    return [line.strip() for line in script.splitlines() if line.strip() and not line.strip().startswith("#")]
+
+
+def test_the_boot_script_stops_at_the_first_error() -> None:
+    script = BOOT_SCRIPT.read_text(encoding="utf-8")
+    assert script.startswith("#!/bin/bash\n")
+    assert commands(script)[0] == "set -euo pipefail"
+
+
+def test_the_boot_script_verifies_the_download_against_wordpress_orgs_checksum() -> None:
+    script = BOOT_SCRIPT.read_text(encoding="utf-8")
+    assert "readonly DOWNLOAD=https://wordpress.org/latest.tar.gz" in script
+    assert '"$DOWNLOAD.sha1"' in script and "sha1sum" in script
+    # The archive is unpacked only after the comparison.
+    assert script.index('$actual == "$expected"') < script.index("tar -xzf")
+    assert "chown -R www-data:www-data" in script
+    assert "php-mysql" in script and "apache2" in script
+
+
+FAKE_CURL = """#!/bin/bash
+# Answers the two wordpress.org URLs from files, as curl -fsSL [-o FILE] URL would.
+out=""
+while [[ $# -gt 1 ]]; do
+    if [[ $1 == -o ]]; then out=$2; shift; fi
+    shift
+done
+case $1 in
+    https://wordpress.org/latest.tar.gz.sha1) printf '%s' "$PUBLISHED_SHA1" ;;
+    https://wordpress.org/latest.tar.gz) cp "$ARCHIVE" "$out" ;;
+    *) exit 22 ;;
+esac
+"""
+
+
+def run_download_step(tmp_path: Path, published: Callable[[str], str]) -> subprocess.CompletedProcess[str]:
+    """The launch script's download-and-verify step, run against a local archive instead of wordpress.org."""
+    script = BOOT_SCRIPT.read_text(encoding="utf-8")
+    step = script[script.index("verified=no") : script.index("\nmkdir -p")]
+    archive = tmp_path / "latest.tar.gz"
+    archive.write_bytes(b"not really WordPress")
+    real = hashlib.sha1(archive.read_bytes(), usedforsecurity=False).hexdigest()
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name, body in (("curl", FAKE_CURL), ("sleep", "#!/bin/sh\n")):
+        (bin_dir / name).write_text(body)
+        (bin_dir / name).chmod(0o755)
+    (tmp_path / "work").mkdir()
+    harness = "\n".join(
+        [
+            "set -euo pipefail",
+            "readonly DOWNLOAD=https://wordpress.org/latest.tar.gz",
+            f"workdir={tmp_path / 'work'}",
+            step,
+            'echo "verified $(sha1sum "$workdir/wordpress.tar.gz" | cut -d " " -f 1)"',
+        ]
+    )
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "ARCHIVE": str(archive), "PUBLISHED_SHA1": published(real)}
+    return subprocess.run(["bash", "-c", harness], capture_output=True, text=True, env=env, check=False)
+
+
+def test_the_download_is_kept_only_when_it_matches_the_published_sha1(tmp_path: Path) -> None:
+    result = run_download_step(tmp_path, lambda real: real)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("verified ")
+
+
+@pytest.mark.parametrize(
+    "published",
+    [
+        lambda real: "0" * 40,  # a different archive
+        lambda real: "<html>Not Found</html>",  # an error page instead of a digest
+        lambda real: "",  # nothing at all
+    ],
+)
+def test_a_download_that_does_not_match_the_published_sha1_stops_the_script(
+    tmp_path: Path, published: Callable[[str], str]
+) -> None:
+    result = run_download_step(tmp_path, published)
+    assert result.returncode == 1
+    assert "verified" not in result.stdout
+    assert result.stderr.count("attempt ") == 3
+    assert "never matched the published checksum" in result.stderr
+
+
+def test_the_boot_script_holds_no_secret_and_writes_no_database_settings(dev_plan: Plan) -> None:
+    script = BOOT_SCRIPT.read_text(encoding="utf-8")
+    # No literal value assigned to anything named like a secret (values computed on the instance start with $).
+    assert not re.findall(r"(?i)\b\w*(password|passwd|secret|token)\w*=[^$\s]", script)
+    assert not re.findall(r"[A-Za-z0-9+/]{32,}", script)
+    # The setup wizard, not the script, writes wp-config.php with the database settings.
+    assert "DB_PASSWORD" not in script
+    assert not [line for line in commands(script) if "wp-config" in line]
+    for generated in passwords(dev_plan).values():
+        assert generated not in script
+    (instance,) = dev_plan.of_type(INSTANCE)
+    assert not is_rpc_secret(instance.inputs["userData"])  # nothing in it needs hiding
+
+
+@pytest.mark.parametrize(
+    ("path", "problem"),
+    [
+        ("apps/lightsail_wordpress/missing.sh", "names no file"),
+        ("../outside.sh", "inside the project"),
+        ("/etc/hostname", "relative to the project"),
+    ],
+)
+def test_a_bad_user_data_file_is_refused(path: str, problem: str) -> None:
+    args, problems = lightsail_args(instance_raw(userDataFile=path))
+    assert [p.key for p in problems.found] == [f"{LIGHTSAIL}.instances[0].userDataFile"]
+    assert problem in problems.found[0].problem
+    assert args.instances[0].user_data is None
+
+
+def test_user_data_and_a_user_data_file_together_are_refused() -> None:
+    _, problems = lightsail_args(instance_raw(userData="echo hi", userDataFile="apps/lightsail_wordpress/boot.sh"))
+    assert [p.key for p in problems.found] == [f"{LIGHTSAIL}.instances[0].userDataFile"]
+
+
 # -- VPC peering ---------------------------------------------------------------------------------------------------
 
 
@@ -540,6 +735,7 @@ def test_the_readme_documents_every_lightsail_setting() -> None:
         "lightsail.autoSnapshots",
         "lightsail.snapshotTime",
         "lightsail.peerWithDefaultVpc",
+        "lightsail.instances[].userDataFile",
     ):
         assert f"`{key}" in readme, key
     for command in (
@@ -549,3 +745,19 @@ def test_the_readme_documents_every_lightsail_setting() -> None:
         "get-relational-database-bundles",
     ):
         assert f"aws lightsail {command}" in readme
+
+
+def test_the_readme_says_how_to_finish_the_wordpress_setup_and_why_bitnami_is_gone() -> None:
+    readme = (Path(ROOT) / "README.md").read_text()
+    section = readme[readme.index("## Lightsail") : readme.index("## Server")]
+    for needed in (
+        "aws lightsail get-relational-database-master-user-password --relational-database-name",
+        "lightsailDatabaseEndpoints",
+        "sudo cat /root/wordpress-setup-login",
+        "https://wordpress.org/latest.tar.gz.sha1",
+        "bitnami/vms#1906",
+        "2026-06-10",
+    ):
+        assert needed in section, needed
+    # The login file the README names is the one the launch script writes.
+    assert "readonly SETUP_LOGIN=/root/wordpress-setup-login" in BOOT_SCRIPT.read_text(encoding="utf-8")

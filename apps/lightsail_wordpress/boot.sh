@@ -1,0 +1,100 @@
+#!/bin/bash
+# Lightsail launch script for WordPress on an OS-only Ubuntu 24.04 blueprint (ubuntu_24_04).
+#
+# Lightsail runs it once, as root, on the instance's first boot; its output is in /var/log/cloud-init-output.log.
+# It installs Apache, PHP with the MySQL extension and the latest WordPress from wordpress.org (checked against
+# the SHA-1 that wordpress.org publishes), and stops there: it writes no wp-config.php and holds no secret, so
+# nothing sensitive is in the instance's user data. The administrator finishes WordPress's own setup wizard with
+# the managed database's endpoint and password (README, "Lightsail", "Finishing the WordPress setup").
+set -euo pipefail
+
+readonly SITE_ROOT=/var/www/wordpress
+readonly DOWNLOAD=https://wordpress.org/latest.tar.gz
+readonly SETUP_USERS=/etc/apache2/wordpress-setup.htpasswd
+readonly SETUP_LOGIN=/root/wordpress-setup-login
+
+export DEBIAN_FRONTEND=noninteractive
+
+# On first boot unattended-upgrades may hold the dpkg lock: wait for it instead of failing.
+apt_get() {
+    apt-get -o DPkg::Lock::Timeout=600 "$@"
+}
+
+apt_get update
+apt_get install -y --no-install-recommends \
+    apache2 apache2-utils libapache2-mod-php php-mysql \
+    php-curl php-gd php-intl php-mbstring php-xml php-zip \
+    ca-certificates curl
+
+workdir=$(mktemp -d)
+trap 'rm -rf "$workdir"' EXIT
+
+# latest.tar.gz.sha1 is 40 hex digits and nothing else. A release published between the two downloads, or a
+# download cut short, makes them disagree, so the pair is fetched again before giving up.
+verified=no
+for attempt in 1 2 3; do
+    expected=$(curl -fsSL --retry 5 "$DOWNLOAD.sha1" | tr -d '\r\n') || expected=""
+    actual=""
+    if curl -fsSL --retry 5 -o "$workdir/wordpress.tar.gz" "$DOWNLOAD"; then
+        actual=$(sha1sum "$workdir/wordpress.tar.gz" | cut -d ' ' -f 1)
+    fi
+    if [[ $expected =~ ^[0-9a-f]{40}$ && $actual == "$expected" ]]; then
+        verified=yes
+        break
+    fi
+    echo "attempt $attempt: wordpress.tar.gz has SHA-1 $actual, wordpress.org publishes '$expected'" >&2
+    sleep 10
+done
+if [[ $verified != yes ]]; then
+    echo "WordPress was not installed: its download never matched the published checksum" >&2
+    exit 1
+fi
+
+mkdir -p "$SITE_ROOT"
+tar -xzf "$workdir/wordpress.tar.gz" -C "$SITE_ROOT" --strip-components=1 --no-same-owner
+# The setup wizard writes wp-config.php, and WordPress installs its updates, themes and plugins, as Apache's user.
+chown -R www-data:www-data "$SITE_ROOT"
+find "$SITE_ROOT" -type d -exec chmod 0755 {} +
+find "$SITE_ROOT" -type f -exec chmod 0644 {} +
+
+# Until the wizard has run, whoever reaches the site first could finish it with a database of their own and take
+# the server over. The two setup pages therefore ask for a login that is made here, on the instance, and can be
+# read only by root (over SSH): `sudo cat /root/wordpress-setup-login`.
+setup_secret=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
+(
+    umask 077
+    printf 'user: admin\npassword: %s\n' "$setup_secret" >"$SETUP_LOGIN"
+)
+printf '%s\n' "$setup_secret" | htpasswd -i -c -B "$SETUP_USERS" admin
+unset setup_secret
+chown root:www-data "$SETUP_USERS"
+chmod 0640 "$SETUP_USERS"
+
+cat >/etc/apache2/sites-available/wordpress.conf <<'APACHE'
+<VirtualHost *:80>
+    DocumentRoot /var/www/wordpress
+    <Directory /var/www/wordpress>
+        # WordPress's permalinks live in its .htaccess.
+        AllowOverride All
+        Require all granted
+    </Directory>
+    <Directory /var/www/wordpress/wp-admin>
+        <FilesMatch "^(setup-config|install)\.php$">
+            AuthType Basic
+            AuthName "WordPress setup"
+            AuthUserFile /etc/apache2/wordpress-setup.htpasswd
+            Require valid-user
+        </FilesMatch>
+    </Directory>
+    ErrorLog ${APACHE_LOG_DIR}/wordpress-error.log
+    CustomLog ${APACHE_LOG_DIR}/wordpress-access.log combined
+</VirtualHost>
+APACHE
+
+a2enmod rewrite
+a2dissite 000-default
+a2ensite wordpress
+apache2ctl configtest
+systemctl restart apache2
+
+echo "WordPress is unpacked in $SITE_ROOT: finish its setup wizard in a browser (README, Lightsail)."
