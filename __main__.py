@@ -2,6 +2,7 @@
 
 import pulumi
 
+from components.beanstalk import BeanstalkApp
 from components.encryption import EncryptionKey
 from components.network import Network
 from components.settings import load_settings
@@ -20,3 +21,11 @@ pulumi.export("region", settings.region)
 pulumi.export("kmsKeyArn", key.arn)
 pulumi.export("vpcId", network.vpc_id)
 pulumi.export("availabilityZones", network.availability_zones)
+
+if settings.beanstalk.enabled:
+    payroll = BeanstalkApp(f"{prefix}-payroll", settings.beanstalk, network, key, tags)
+    pulumi.export("payrollUrl", payroll.url)
+    pulumi.export("payrollVersion", payroll.version.name)
+    pulumi.export("payrollQueueUrl", payroll.queue.url)
+    pulumi.export("payrollDeadLetterQueueUrl", payroll.dead_letters.url)
+    pulumi.export("payrollUploadsBucket", payroll.uploads.bucket)

@@ -15,6 +15,7 @@ from typing import Any
 import pulumi
 from pulumi.runtime import config as runtime_config
 
+from components.beanstalk import BeanstalkArgs
 from components.config import Problems, Section, SettingsError
 from components.encryption import EncryptionArgs
 from components.network import NetworkArgs
@@ -61,6 +62,7 @@ class Settings:
     log_retention_days: int
     encryption: EncryptionArgs
     network: NetworkArgs
+    beanstalk: BeanstalkArgs
 
     @property
     def name_prefix(self) -> str:
@@ -89,6 +91,14 @@ def parse_settings(project: str, stack: str, region: str | None, config: Mapping
     log_retention_days = root.one_of("logRetentionDays", 30, LOG_RETENTION_DAYS)
     encryption = EncryptionArgs.from_config(root.section("encryption"), protect=protect_data)
     network = NetworkArgs.from_config(root.section("network"), log_retention_days=log_retention_days)
+    beanstalk = BeanstalkArgs.from_config(
+        root.section("beanstalk"),
+        name_prefix=f"{project}-{stack}",
+        protect=protect_data,
+        log_retention_days=log_retention_days,
+        az_count=network.az_count,
+        nat_gateways=network.nat_gateways,
+    )
 
     root.finish()
     problems.raise_if_any()
@@ -102,6 +112,7 @@ def parse_settings(project: str, stack: str, region: str | None, config: Mapping
         log_retention_days=log_retention_days,
         encryption=encryption,
         network=network,
+        beanstalk=beanstalk,
     )
 
 
