@@ -81,7 +81,21 @@ class CheckedUpload:
         self.size = len(first)
 
     def read(self, size: int = -1) -> bytes:
-        want = READ_CHUNK if size is None or size < 0 else size
+        """Up to `size` bytes (all that is left when negative): short only at the end, as S3 transfers expect."""
+        wanted = self.size_left() if size is None or size < 0 else size
+        parts = []
+        while wanted > 0:
+            chunk = self._next(min(wanted, READ_CHUNK))
+            if not chunk:
+                break
+            parts.append(chunk)
+            wanted -= len(chunk)
+        return b"".join(parts)
+
+    def size_left(self) -> int:
+        return len(self._pending) + self._remaining
+
+    def _next(self, want: int) -> bytes:
         if self._pending:
             chunk, self._pending = self._pending[:want], self._pending[want:]
         elif self._remaining > 0:
@@ -213,8 +227,8 @@ def process(job: dict[str, str]) -> dict[str, Any]:
         result = json.loads(s3.get_object(Bucket=bucket, Key=result_key)["Body"].read())
     else:
         body = s3.get_object(Bucket=bucket, Key=job["key"])["Body"]
-        lines: Iterable[str] = codecs.getreader("utf-8-sig")(body)
-        result = {"jobId": job_id, "file": job["key"], **payroll_csv.summarise(lines).as_json()}
+        summary = payroll_csv.summarise(payroll_csv.text_lines(body))
+        result = {"jobId": job_id, "file": job["key"], **summary.as_json()}
         if not _put_once(s3, bucket, result_key, result):
             result = json.loads(s3.get_object(Bucket=bucket, Key=result_key)["Body"].read())
 

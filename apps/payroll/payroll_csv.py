@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 HEADER = ("employee_id", "employee_name", "gross_pay", "tax_withheld", "net_pay")
 HEADER_LINE = ",".join(HEADER)
@@ -19,8 +19,37 @@ HEADER_LINE = ",".join(HEADER)
 # in an email and the result object stays small.
 MAX_LISTED_ERRORS = 50
 
+READ_CHUNK = 64 * 1024
+MAX_LINE_BYTES = 1024 * 1024
+_BOM = b"\xef\xbb\xbf"
 _EMPLOYEE_ID = re.compile(r"[A-Za-z0-9-]{1,32}")
 _AMOUNT = re.compile(r"\d{1,9}(\.\d{1,2})?")
+
+
+class Readable(Protocol):
+    def read(self, size: int = ..., /) -> bytes: ...
+
+
+def text_lines(stream: Readable) -> Iterator[str]:
+    """The lines of a UTF-8 byte stream (an S3 body), read 64 KiB at a time and decoded one line at a time.
+
+    The bytes are split at newlines before decoding (a newline byte never occurs inside a UTF-8 character), so a
+    decoding error belongs to exactly one line and the checker can name it. A spreadsheet's byte-order mark is
+    dropped.
+    """
+    pending = b""
+    first = True
+    while chunk := stream.read(READ_CHUNK):
+        pending += chunk
+        *lines, pending = pending.split(b"\n")
+        for raw in lines:
+            text = (raw.removeprefix(_BOM) if first else raw).decode("utf-8")
+            first = False
+            yield text + "\n"
+        if len(pending) > MAX_LINE_BYTES:
+            raise csv.Error(f"a line is longer than {MAX_LINE_BYTES} bytes")
+    if pending:
+        yield (pending.removeprefix(_BOM) if first else pending).decode("utf-8")
 
 
 def header_problem(first_line: str) -> str | None:
