@@ -385,3 +385,26 @@ def test_only_the_first_errors_are_listed_but_all_are_counted() -> None:
     summary = payroll_csv.summarise(lines)
     assert summary.error_count == payroll_csv.MAX_LISTED_ERRORS + 10
     assert len(summary.errors) == payroll_csv.MAX_LISTED_ERRORS
+
+
+class _Body:
+    """A request body that records how much the app asks for at a time."""
+
+    def __init__(self, size: int) -> None:
+        self.left = size
+        self.largest_read = 0
+
+    def read(self, size: int = -1) -> bytes:
+        self.largest_read = max(self.largest_read, size if size >= 0 else self.left)
+        n = min(self.left, 1000 if size < 0 else size, 1000)  # sockets return short reads
+        self.left -= n
+        return b"1" * n
+
+
+def test_the_upload_is_read_from_the_request_in_small_pieces_and_handed_on_in_full_parts() -> None:
+    body = _Body(300_000)
+    upload_stream = application.CheckedUpload(b"header\n", body, 300_000)  # type: ignore[arg-type]
+    part = upload_stream.read(100_000)
+    assert len(part) == 100_000  # a short read would tell the S3 transfer the file had ended
+    assert len(upload_stream.read(250_000)) == 200_007 and upload_stream.read(10) == b""
+    assert body.largest_read <= application.READ_CHUNK
