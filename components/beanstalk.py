@@ -384,8 +384,8 @@ class BeanstalkApp(pulumi.ComponentResource):
         )
         digest = source_hash()
         label = f"payroll-{digest[:16]}"
-        # Old bundles and versions are left to the lifecycle rule (keep the last N), so a rollback can deploy them.
-        keep = pulumi.ResourceOptions(parent=self, retain_on_delete=True)
+        # Pulumi deletes the previous version once both environments run the new one. Keeping it instead would
+        # make a revert to the same code fail: its label would already exist. Rolling back is reverting the code.
         bundle = aws.s3.BucketObjectv2(
             f"{name}-bundle",
             bucket=self.versions.id,
@@ -395,7 +395,7 @@ class BeanstalkApp(pulumi.ComponentResource):
             ),
             content_type="application/zip",
             tags=tags(label),
-            opts=keep,
+            opts=child,
         )
         self.version = aws.elasticbeanstalk.ApplicationVersion(
             f"{name}-version",
@@ -405,7 +405,7 @@ class BeanstalkApp(pulumi.ComponentResource):
             key=bundle.key,
             description=f"apps/payroll sha256 {digest}",
             tags=tags(label),
-            opts=keep,
+            opts=child,
         )
 
         # -- instances: one role per tier, least privilege ------------------------------------------------------

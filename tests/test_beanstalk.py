@@ -325,8 +325,8 @@ def test_the_version_label_and_bundle_key_carry_the_content_hash(stack_plan: Pla
     digest = source_hash()
     assert version.inputs["name"] == f"payroll-{digest[:16]}"
     assert bundle.inputs["key"] == f"payroll/payroll-{digest[:16]}.zip" == version.inputs["key"]
-    # Old versions stay for rollbacks; the application's lifecycle rule removes all but the newest N.
-    assert version.retain_on_delete and bundle.retain_on_delete
+    # A replaced version is deleted, so reverting to the same code can create its label again.
+    assert not version.retain_on_delete and not bundle.retain_on_delete
     [app] = stack_plan.of_type("aws:elasticbeanstalk/application:Application")
     lifecycle = app.inputs["appversionLifecycle"]
     assert lifecycle["maxCount"] == stack_config(stack_plan.stack)["keepVersions"]
