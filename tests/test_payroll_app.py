@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import subprocess
 import sys
 import threading
@@ -118,7 +117,6 @@ class Aws:
                 "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "2"}),
             },
         )["QueueUrl"]
-        os.environ["JOBS_QUEUE_URL"] = self.queue_url
         boto3.client("sesv2").create_email_identity(EmailIdentity=SENDER)
 
     def objects(self, prefix: str = "") -> list[str]:
@@ -149,8 +147,10 @@ class Aws:
 
 
 @pytest.fixture
-def aws(app_url: str, moto_endpoint: str) -> Aws:
-    return Aws(moto_endpoint)
+def aws(app_url: str, moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Aws:
+    state = Aws(moto_endpoint)
+    monkeypatch.setenv("JOBS_QUEUE_URL", state.queue_url)
+    return state
 
 
 def request(url: str, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> Any:
