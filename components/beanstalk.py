@@ -39,6 +39,8 @@ WORKER_PROCESSES = 2  # Gunicorn workers per worker instance; sqsd opens as many
 WEB_PROCESSES = 3
 MAX_UPLOAD_BYTES = 100 * 1024 * 1024  # matches client_max_body_size in the nginx configuration
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+# aws:elasticbeanstalk:cloudwatch:logs RetentionInDays accepts fewer values than CloudWatch Logs itself.
+BEANSTALK_LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1827, 3653)
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _ENV_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{2,38}[A-Za-z0-9]")
 _EMAIL = re.compile(r"[^@\s<>\"',;]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}")
@@ -209,6 +211,13 @@ class BeanstalkArgs:
                         f"the environment name {env_name!r} must be 4-40 letters, digits or dashes: shorten the "
                         "project or stack name",
                     )
+            if log_retention_days not in BEANSTALK_LOG_RETENTION_DAYS:
+                allowed = ", ".join(map(str, BEANSTALK_LOG_RETENTION_DAYS))
+                section.error(
+                    "enabled",
+                    f"needs logRetentionDays to be one Elastic Beanstalk accepts ({allowed})",
+                    log_retention_days,
+                )
             if az_count < 2:
                 section.error("enabled", "needs network.azCount >= 2: an Application Load Balancer spans two AZs")
             if nat_gateways == "none":

@@ -437,6 +437,7 @@ def test_bad_settings_are_refused_with_the_key_named(raw: dict[str, Any], key: s
     [
         ({"az_count": 1}, "azCount >= 2"),
         ({"nat_gateways": "none"}, "natGateways"),
+        ({"log_retention_days": 1096}, "logRetentionDays to be one Elastic Beanstalk accepts"),
         ({"name_prefix": "aws-compute-platform-staging"}, "aws-compute-platform-staging-payroll-worker' must be 4-40"),
     ],
 )
