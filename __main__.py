@@ -2,6 +2,7 @@
 
 import pulumi
 
+from components.beanstalk import BeanstalkApp
 from components.encryption import EncryptionKey
 from components.lightsail import LightsailSite
 from components.network import Network
@@ -46,3 +47,10 @@ if settings.wordpress.enabled:
     pulumi.export("wordpressLoadBalancerDnsName", wordpress.load_balancer_dns_name)
     pulumi.export("wordpressAutoScalingGroupName", wordpress.autoscaling_group_name)
     pulumi.export("wordpressDatabaseEndpoint", wordpress.database_endpoint)
+if settings.beanstalk.enabled:
+    payroll = BeanstalkApp(f"{prefix}-payroll", settings.beanstalk, network, key, tags)
+    pulumi.export("payrollUrl", payroll.url)
+    pulumi.export("payrollVersion", payroll.version.name)
+    pulumi.export("payrollQueueUrl", payroll.queue.url)
+    pulumi.export("payrollDeadLetterQueueUrl", payroll.dead_letters.url)
+    pulumi.export("payrollUploadsBucket", payroll.uploads.bucket)

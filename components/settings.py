@@ -15,6 +15,7 @@ from typing import Any
 import pulumi
 from pulumi.runtime import config as runtime_config
 
+from components.beanstalk import BeanstalkArgs
 from components.config import Problems, Section, SettingsError
 from components.encryption import EncryptionArgs
 from components.images import trusted_image_owners
@@ -71,6 +72,7 @@ class Settings:
     servers: tuple[ServerArgs, ...]
     serverless: ServerlessApiArgs
     wordpress: WordPressArgs
+    beanstalk: BeanstalkArgs
 
     @property
     def name_prefix(self) -> str:
@@ -118,6 +120,14 @@ def parse_settings(project: str, stack: str, region: str | None, config: Mapping
         az_count=network.az_count,
         log_retention_days=log_retention_days,
     )
+    beanstalk = BeanstalkArgs.from_config(
+        root.section("beanstalk"),
+        name_prefix=f"{project}-{stack}",
+        protect=protect_data,
+        log_retention_days=log_retention_days,
+        az_count=network.az_count,
+        nat_gateways=network.nat_gateways,
+    )
 
     root.finish()
     problems.raise_if_any()
@@ -136,6 +146,7 @@ def parse_settings(project: str, stack: str, region: str | None, config: Mapping
         servers=servers,
         serverless=serverless,
         wordpress=wordpress,
+        beanstalk=beanstalk,
     )
 
 

@@ -363,7 +363,11 @@ EXPECTED_DATA_ACCESS = {
 @pytest.mark.parametrize("fn_name", sorted(HANDLERS))
 def test_each_role_has_only_the_data_actions_its_function_uses_on_exact_arns(stack_plan: Plan, fn_name: str) -> None:
     table_arn = arn(stack_plan.of_type("aws:dynamodb/table:Table")[0])
-    buckets = {b.name.rsplit("-", 1)[-1]: arn(b) for b in stack_plan.of_type("aws:s3/bucket:Bucket")}
+    buckets = {
+        b.name.rsplit("-", 1)[-1]: arn(b)
+        for b in stack_plan.within(component(stack_plan))
+        if b.type == "aws:s3/bucket:Bucket"
+    }
     where = {
         "table": table_arn,
         "index": f"{table_arn}/index/{app_orders.STATUS_INDEX}",

@@ -514,6 +514,12 @@ def test_data_protection_defaults_follow_protect_data() -> None:
 
 def test_a_stack_with_one_az_and_wordpress_fails_before_any_resource_is_declared() -> None:
     with pytest.raises(SettingsError) as failure:
-        run_stack("dev", {"aws-compute-platform:network": {"cidr": "10.20.0.0/16", "azCount": 1}})
+        run_stack(
+            "dev",
+            {
+                "aws-compute-platform:network": {"cidr": "10.20.0.0/16", "azCount": 1},
+                "aws-compute-platform:beanstalk": {"enabled": False},
+            },
+        )
     assert failure.value.keys == ["aws-compute-platform:network.azCount"]
     assert failure.value.plan.resources == []  # type: ignore[attr-defined]

@@ -1,0 +1,453 @@
+"""BeanstalkApp: a web tier and a worker tier that reads our own queue, each with only the options it may have."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from components.beanstalk import (
+    APP_DIR,
+    DOCUMENTED_OPTIONS,
+    ENVIRONMENT_PROPERTIES,
+    LOAD_BALANCER_OPTIONS,
+    BeanstalkArgs,
+    source_files,
+    source_hash,
+)
+from components.config import Problems, Section
+from plan import Plan, PlannedResource
+
+BEANSTALK = "aws-compute-platform:beanstalk"
+ENVIRONMENT = "aws:elasticbeanstalk/environment:Environment"
+QUEUE = "aws:sqs/queue:Queue"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def stack_config(stack: str) -> dict[str, Any]:
+    config: dict[str, Any] = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"][BEANSTALK]
+    return config
+
+
+def environment(plan: Plan, tier: str) -> PlannedResource:
+    found = [e for e in plan.of_type(ENVIRONMENT) if e.inputs["tier"] == tier]
+    assert len(found) == 1, f"expected one {tier} environment"
+    return found[0]
+
+
+def options(env: PlannedResource) -> dict[tuple[str, str], Any]:
+    settings = env.inputs["settings"]
+    keys = [(s["namespace"], s["name"]) for s in settings]
+    assert len(keys) == len(set(keys)), "an option is set twice"
+    return {(s["namespace"], s["name"]): s["value"] for s in settings}
+
+
+def sqsd(env: PlannedResource, name: str) -> Any:
+    return options(env)[("aws:elasticbeanstalk:sqsd", name)]
+
+
+def queue_named(plan: Plan, suffix: str) -> PlannedResource:
+    return next(q for q in plan.of_type(QUEUE) if q.name.endswith(suffix))
+
+
+def uploads_bucket(plan: Plan) -> PlannedResource:
+    return next(b for b in plan.of_type("aws:s3/bucket:Bucket") if b.name.endswith("-payroll-uploads"))
+
+
+def attached_to(plan: Plan, type_: str, bucket: PlannedResource) -> PlannedResource:
+    return next(r for r in plan.of_type(type_) if r.inputs.get("bucket") == plan.id_of(bucket))
+
+
+# -- two environments, two tiers ---------------------------------------------------------------------------------------
+def test_there_is_a_web_environment_and_a_worker_environment_running_the_same_version(stack_plan: Plan) -> None:
+    envs = stack_plan.of_type(ENVIRONMENT)
+    assert sorted(e.inputs["tier"] for e in envs) == ["WebServer", "Worker"]
+    [version] = stack_plan.of_type("aws:elasticbeanstalk/applicationVersion:ApplicationVersion")
+    [app] = stack_plan.of_type("aws:elasticbeanstalk/application:Application")
+    for env in envs:
+        assert env.inputs["version"] == version.inputs["name"]
+        assert env.inputs["application"] == app.outputs["name"]
+        assert env.inputs["solutionStackName"] == "64bit Amazon Linux 2023 v4.7.2 running Python 3.12"
+        assert 4 <= len(env.inputs["name"]) <= 40 and re.fullmatch(
+            r"[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9]", env.inputs["name"]
+        )
+    assert "cnamePrefix" not in environment(stack_plan, "Worker").inputs
+
+
+def test_both_tiers_use_launch_templates_with_imdsv2_only_and_gp3_root_volumes(stack_plan: Plan) -> None:
+    for env in stack_plan.of_type(ENVIRONMENT):
+        opts = options(env)
+        assert opts[("aws:autoscaling:launchconfiguration", "DisableIMDSv1")] == "true"
+        assert opts[("aws:autoscaling:launchconfiguration", "RootVolumeType")] == "gp3"
+        assert opts[("aws:ec2:instances", "InstanceTypes")] == "t4g.small"
+        assert opts[("aws:ec2:instances", "SupportedArchitectures")] == "arm64"
+
+
+def test_the_web_tier_has_an_application_load_balancer_in_public_subnets_and_instances_in_private_ones(
+    stack_plan: Plan,
+) -> None:
+    opts = options(environment(stack_plan, "WebServer"))
+    subnets = {tier: [] for tier in ("public", "private")}  # type: dict[str, list[str]]
+    for subnet in stack_plan.of_type("aws:ec2/subnet:Subnet"):
+        if subnet.inputs["tags"]["Tier"] in subnets:
+            subnets[subnet.inputs["tags"]["Tier"]].append(stack_plan.id_of(subnet))
+    assert opts[("aws:elasticbeanstalk:environment", "LoadBalancerType")] == "application"
+    assert opts[("aws:elasticbeanstalk:environment", "EnvironmentType")] == "LoadBalanced"
+    assert sorted(opts[("aws:ec2:vpc", "ELBSubnets")].split(",")) == sorted(subnets["public"])
+    assert sorted(opts[("aws:ec2:vpc", "Subnets")].split(",")) == sorted(subnets["private"])
+    assert opts[("aws:ec2:vpc", "AssociatePublicIpAddress")] == "false"
+    assert opts[("aws:elasticbeanstalk:environment:process:default", "HealthCheckPath")] == "/health"
+
+
+def test_the_worker_tier_has_no_load_balancer_option_at_all(stack_plan: Plan) -> None:
+    opts = options(environment(stack_plan, "Worker"))
+    assert not [k for k in opts if k[0].startswith(("aws:elb:", "aws:elbv2:"))]
+    assert not [k for k in opts if k[0].startswith("aws:elasticbeanstalk:environment:process")]
+    assert not LOAD_BALANCER_OPTIONS & set(opts)
+
+
+def test_each_tier_gets_only_its_own_options(stack_plan: Plan) -> None:
+    web, worker = options(environment(stack_plan, "WebServer")), options(environment(stack_plan, "Worker"))
+    assert not [k for k in web if k[0] == "aws:elasticbeanstalk:sqsd"]
+    assert [k for k in worker if k[0] == "aws:elasticbeanstalk:sqsd"]
+    assert set(web) >= LOAD_BALANCER_OPTIONS
+    shared = set(web) & set(worker)
+    assert ("aws:autoscaling:asg", "MinSize") in shared and ("aws:ec2:vpc", "Subnets") in shared
+
+
+def test_every_option_is_one_elastic_beanstalk_documents(stack_plan: Plan) -> None:
+    for env in stack_plan.of_type(ENVIRONMENT):
+        for namespace, name in options(env):
+            if namespace == ENVIRONMENT_PROPERTIES:
+                assert re.fullmatch(r"[A-Z][A-Z0-9_]*", name), name
+                continue
+            assert name in DOCUMENTED_OPTIONS.get(namespace, frozenset()), f"{env.inputs['tier']}: {namespace} {name}"
+
+
+def test_option_values_are_strings_with_lowercase_booleans_and_no_resource_field(stack_plan: Plan) -> None:
+    for env in stack_plan.of_type(ENVIRONMENT):
+        for setting in env.inputs["settings"]:
+            assert isinstance(setting["value"], str) and setting["value"], setting
+            assert setting["value"] not in ("True", "False", "TRUE", "FALSE"), setting
+            # `resource` is only for scheduled actions; anywhere else it never reads back and diffs forever.
+            assert not setting.get("resource"), setting
+
+
+def test_sizes_come_from_the_stack_file(stack_plan: Plan) -> None:
+    config = stack_config(stack_plan.stack)
+    for tier, section in (("WebServer", "web"), ("Worker", "worker")):
+        opts = options(environment(stack_plan, tier))
+        assert opts[("aws:autoscaling:asg", "MinSize")] == str(config[section]["minSize"])
+        assert opts[("aws:autoscaling:asg", "MaxSize")] == str(config[section]["maxSize"])
+
+
+def test_both_tiers_report_enhanced_health_take_managed_updates_and_stream_logs(stack_plan: Plan) -> None:
+    days = {"dev": "14", "prod": "90"}[stack_plan.stack]
+    for env in stack_plan.of_type(ENVIRONMENT):
+        opts = options(env)
+        assert opts[("aws:elasticbeanstalk:healthreporting:system", "SystemType")] == "enhanced"
+        assert opts[("aws:elasticbeanstalk:managedactions", "ManagedActionsEnabled")] == "true"
+        assert re.fullmatch(
+            r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun):\d\d:\d\d",
+            opts[("aws:elasticbeanstalk:managedactions", "PreferredStartTime")],
+        )
+        assert opts[("aws:elasticbeanstalk:cloudwatch:logs", "StreamLogs")] == "true"
+        assert opts[("aws:elasticbeanstalk:cloudwatch:logs", "RetentionInDays")] == days
+        # Prod keeps an environment's logs after it is terminated; dev cleans up.
+        kept = opts[("aws:elasticbeanstalk:cloudwatch:logs", "DeleteOnTerminate")] == "false"
+        assert kept == (stack_plan.stack == "prod")
+
+
+# -- the queue ---------------------------------------------------------------------------------------------------------
+def test_the_worker_reads_our_queue_which_dead_letters_after_as_many_receives_as_sqsd_retries(stack_plan: Plan) -> None:
+    worker = environment(stack_plan, "Worker")
+    queue, dlq = queue_named(stack_plan, "-payroll-jobs"), queue_named(stack_plan, "-payroll-jobs-dlq")
+    assert sqsd(worker, "WorkerQueueURL") == queue.outputs["url"]
+    redrive = json.loads(queue.inputs["redrivePolicy"])
+    assert redrive["deadLetterTargetArn"] == dlq.outputs["arn"]
+    assert redrive["maxReceiveCount"] == int(sqsd(worker, "MaxRetries"))
+    assert redrive["maxReceiveCount"] == stack_config(stack_plan.stack)["worker"]["maxReceiveCount"]
+    assert dlq.inputs["messageRetentionSeconds"] == 1_209_600
+    assert int(sqsd(worker, "RetentionPeriod")) == queue.inputs["messageRetentionSeconds"]
+    for q in (queue, dlq):
+        assert q.inputs["kmsMasterKeyId"] == stack_plan.outputs["kmsKeyArn"]
+
+
+def test_the_web_tier_is_told_the_queue_and_the_bucket(stack_plan: Plan) -> None:
+    opts = options(environment(stack_plan, "WebServer"))
+    assert opts[(ENVIRONMENT_PROPERTIES, "JOBS_QUEUE_URL")] == queue_named(stack_plan, "-payroll-jobs").outputs["url"]
+    assert opts[(ENVIRONMENT_PROPERTIES, "UPLOADS_BUCKET")] == uploads_bucket(stack_plan).outputs["bucket"]
+
+
+def test_long_jobs_are_neither_cut_short_nor_handed_to_a_second_worker(stack_plan: Plan) -> None:
+    """sqsd waits less than the message stays invisible; Gunicorn and nginx wait at least as long as sqsd."""
+    worker = environment(stack_plan, "Worker")
+    visibility, inactivity = int(sqsd(worker, "VisibilityTimeout")), int(sqsd(worker, "InactivityTimeout"))
+    assert visibility == stack_config(stack_plan.stack)["worker"]["visibilityTimeout"]
+    assert visibility == queue_named(stack_plan, "-payroll-jobs").inputs["visibilityTimeoutSeconds"]
+    assert 0 < inactivity < visibility
+    assert int(options(worker)[(ENVIRONMENT_PROPERTIES, "JOB_TIMEOUT_SECONDS")]) == inactivity
+    gunicorn = (APP_DIR / "gunicorn.conf.py").read_text()
+    assert 'timeout = int(os.environ.get("JOB_TIMEOUT_SECONDS"' in gunicorn
+    assert "--config gunicorn.conf.py" in (APP_DIR / "Procfile").read_text()
+    nginx = (APP_DIR / ".platform" / "nginx" / "conf.d" / "payroll.conf").read_text()
+    read_timeout = re.search(r"^proxy_read_timeout (\d+)s;", nginx, re.MULTILINE)
+    assert read_timeout and int(read_timeout.group(1)) >= inactivity
+    assert int(sqsd(worker, "HttpConnections")) == int(options(worker)[(ENVIRONMENT_PROPERTIES, "GUNICORN_WORKERS")])
+    assert sqsd(worker, "HttpPath") == "/tasks/payroll"
+
+
+# -- the uploads bucket ------------------------------------------------------------------------------------------------
+def test_the_uploads_bucket_is_private_versioned_and_encrypted_with_the_stack_key(stack_plan: Plan) -> None:
+    bucket = uploads_bucket(stack_plan)
+    block = attached_to(stack_plan, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", bucket)
+    for setting in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"):
+        assert block.inputs[setting] is True, setting
+    versioning = attached_to(stack_plan, "aws:s3/bucketVersioning:BucketVersioning", bucket)
+    assert versioning.inputs["versioningConfiguration"]["status"] == "Enabled"
+    sse = attached_to(
+        stack_plan, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", bucket
+    )
+    default = sse.inputs["rules"][0]["applyServerSideEncryptionByDefault"]
+    assert default == {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": stack_plan.outputs["kmsKeyArn"]}
+
+
+def test_every_payroll_bucket_refuses_plain_http(stack_plan: Plan) -> None:
+    buckets = [b for b in stack_plan.of_type("aws:s3/bucket:Bucket") if "-payroll-" in b.name]
+    assert len(buckets) == 2
+    for bucket in buckets:
+        policy = json.loads(attached_to(stack_plan, "aws:s3/bucketPolicy:BucketPolicy", bucket).inputs["policy"])
+        [deny] = policy["Statement"]
+        assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+        assert set(deny["Resource"]) == {bucket.outputs["arn"], f"{bucket.outputs['arn']}/*"}
+
+
+def test_processed_uploads_expire_after_the_configured_days(stack_plan: Plan) -> None:
+    rules = attached_to(
+        stack_plan, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", uploads_bucket(stack_plan)
+    ).inputs["rules"]
+    days = stack_config(stack_plan.stack)["uploadsExpireDays"]
+    uploads = next(r for r in rules if r["filter"] == {"prefix": "uploads/"})
+    assert uploads["expiration"]["days"] == days and uploads["status"] == "Enabled"
+    rest = next(r for r in rules if r["filter"] == {"prefix": ""})
+    assert rest["noncurrentVersionExpiration"]["noncurrentDays"] == days
+    assert rest["abortIncompleteMultipartUpload"]["daysAfterInitiation"] == 1
+
+
+def test_prod_protects_the_uploads_and_dev_can_be_destroyed(prod_plan: Plan, dev_plan: Plan) -> None:
+    assert uploads_bucket(prod_plan).protect and uploads_bucket(prod_plan).inputs["forceDestroy"] is False
+    assert not uploads_bucket(dev_plan).protect and uploads_bucket(dev_plan).inputs["forceDestroy"] is True
+
+
+# -- IAM ---------------------------------------------------------------------------------------------------------------
+def payroll_policies(plan: Plan) -> dict[str, list[dict[str, Any]]]:
+    return {
+        p.name: json.loads(p.inputs["policy"])["Statement"]
+        for p in plan.of_type("aws:iam/rolePolicy:RolePolicy")
+        if "-payroll-" in p.name
+    }
+
+
+def test_iam_policies_name_their_resources_never_a_bare_star(stack_plan: Plan) -> None:
+    policies = payroll_policies(stack_plan)
+    assert len(policies) == 3
+    for name, statements in policies.items():
+        for statement in statements:
+            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            assert all(r != "*" and r.startswith("arn:aws:") for r in resources), (name, statement)
+            assert statement["Action"] != "*" and not str(statement["Action"]).endswith(":*"), (name, statement)
+
+
+def test_the_web_tier_may_only_store_uploads_and_queue_them(stack_plan: Plan) -> None:
+    statements = next(s for n, s in payroll_policies(stack_plan).items() if n.endswith("-web-app"))
+    queue = queue_named(stack_plan, "-payroll-jobs")
+    bucket_arn = uploads_bucket(stack_plan).outputs["arn"]
+    by_sid = {s["Sid"]: s for s in statements}
+    assert by_sid["QueueJobs"]["Action"] == "sqs:SendMessage"
+    assert by_sid["QueueJobs"]["Resource"] == queue.outputs["arn"]
+    assert by_sid["StoreUploads"]["Resource"] == f"{bucket_arn}/uploads/*"
+    assert not any("ses:" in json.dumps(s["Action"]) or "GetObject" in json.dumps(s["Action"]) for s in statements)
+
+
+def test_the_worker_may_email_only_as_the_configured_sender(stack_plan: Plan) -> None:
+    statements = next(s for n, s in payroll_policies(stack_plan).items() if n.endswith("-worker-app"))
+    ses = next(s for s in statements if s["Action"] == "ses:SendEmail")
+    assert ses["Resource"] == "arn:aws:ses:us-east-1:123456789012:identity/*"
+    assert ses["Condition"] == {"StringEquals": {"ses:FromAddress": stack_config(stack_plan.stack)["senderEmail"]}}
+    [identity] = stack_plan.of_type("aws:sesv2/emailIdentity:EmailIdentity")
+    assert identity.inputs["emailIdentity"] == stack_config(stack_plan.stack)["senderEmail"]
+
+
+def test_each_tier_has_its_own_instance_profile_with_its_managed_tier_policy(stack_plan: Plan) -> None:
+    attachments = {
+        a.name: a.inputs["policyArn"] for a in stack_plan.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+    }
+    profiles = {p.name: p for p in stack_plan.of_type("aws:iam/instanceProfile:InstanceProfile")}
+    for tier, short, managed in (("WebServer", "web", "WebTier"), ("Worker", "worker", "WorkerTier")):
+        name = next(n for n in profiles if n.endswith(f"-payroll-{short}"))
+        assert (
+            options(environment(stack_plan, tier))[("aws:autoscaling:launchconfiguration", "IamInstanceProfile")]
+            == profiles[name].outputs["name"]
+        )
+        assert attachments[f"{name}-tier"] == f"arn:aws:iam::aws:policy/AWSElasticBeanstalk{managed}"
+
+
+def test_the_service_role_is_trusted_by_beanstalk_only_and_carries_health_and_update_policies(
+    stack_plan: Plan,
+) -> None:
+    role = next(r for r in stack_plan.of_type("aws:iam/role:Role") if r.name.endswith("-payroll-service"))
+    [trust] = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+    assert trust["Principal"] == {"Service": "elasticbeanstalk.amazonaws.com"}
+    assert trust["Condition"] == {"StringEquals": {"sts:ExternalId": "elasticbeanstalk"}}
+    attached = {
+        a.inputs["policyArn"]
+        for a in stack_plan.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+        if a.name.startswith(role.name)
+    }
+    assert attached == {
+        "arn:aws:iam::aws:policy/service-role/AWSElasticBeanstalkEnhancedHealth",
+        "arn:aws:iam::aws:policy/AWSElasticBeanstalkManagedUpdatesCustomerRolePolicy",
+    }
+    for env in stack_plan.of_type(ENVIRONMENT):
+        assert options(env)[("aws:elasticbeanstalk:environment", "ServiceRole")] == role.outputs["arn"]
+
+
+# -- versions ----------------------------------------------------------------------------------------------------------
+def test_the_version_label_and_bundle_key_carry_the_content_hash(stack_plan: Plan) -> None:
+    [version] = stack_plan.of_type("aws:elasticbeanstalk/applicationVersion:ApplicationVersion")
+    [bundle] = stack_plan.of_type("aws:s3/bucketObjectv2:BucketObjectv2")
+    digest = source_hash()
+    assert version.inputs["name"] == f"payroll-{digest[:16]}"
+    assert bundle.inputs["key"] == f"payroll/payroll-{digest[:16]}.zip" == version.inputs["key"]
+    # A replaced version is deleted, so reverting to the same code can create its label again.
+    assert not version.retain_on_delete and not bundle.retain_on_delete
+    [app] = stack_plan.of_type("aws:elasticbeanstalk/application:Application")
+    lifecycle = app.inputs["appversionLifecycle"]
+    assert lifecycle["maxCount"] == stack_config(stack_plan.stack)["keepVersions"]
+    role = next(r for r in stack_plan.of_type("aws:iam/role:Role") if r.name.endswith("-payroll-service"))
+    assert lifecycle["deleteSourceFromS3"] is True and lifecycle["serviceRole"] == role.outputs["arn"]
+
+
+def test_changing_any_bundled_file_changes_the_hash_and_caches_do_not(tmp_path: Path) -> None:
+    copy = tmp_path / "payroll"
+    shutil.copytree(APP_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    before = source_hash(copy)
+    (copy / "__pycache__").mkdir()
+    (copy / "__pycache__" / "application.cpython-312.pyc").write_bytes(b"\0")
+    assert source_hash(copy) == before
+    nginx = copy / ".platform" / "nginx" / "conf.d" / "payroll.conf"
+    nginx.write_text(nginx.read_text() + "\n")
+    assert source_hash(copy) != before
+
+
+def test_the_bundle_holds_the_app_the_platform_expects() -> None:
+    bundled = {p.relative_to(APP_DIR).as_posix() for p in source_files()}
+    assert {"application.py", "Procfile", "requirements.txt", ".platform/nginx/conf.d/payroll.conf"} <= bundled
+    assert not [p for p in bundled if "__pycache__" in p or p.endswith(".pyc")]
+    requirements = (APP_DIR / "requirements.txt").read_text()
+    assert re.search(r"^boto3==", requirements, re.MULTILINE) and re.search(r"^gunicorn==", requirements, re.MULTILINE)
+
+
+# -- opt-ins -----------------------------------------------------------------------------------------------------------
+def test_account_wide_volume_encryption_is_off_unless_asked_for(
+    stack_plan: Plan, plan_with: Callable[..., Plan]
+) -> None:
+    assert not [r for r in stack_plan if r.type.startswith("aws:ebs/")]
+    plan = plan_with("dev", {BEANSTALK: {**stack_config("dev"), "encryptVolumesByDefault": True}})
+    [default_key] = plan.of_type("aws:ebs/defaultKmsKey:DefaultKmsKey")
+    [by_default] = plan.of_type("aws:ebs/encryptionByDefault:EncryptionByDefault")
+    assert default_key.inputs["keyArn"] == plan.outputs["kmsKeyArn"]
+    assert by_default.inputs["enabled"] is True
+    # Instances launched before encryption by default is on would keep unencrypted volumes.
+    for env in plan.of_type(ENVIRONMENT):
+        assert by_default.urn in env.dependencies
+
+
+def test_with_a_certificate_the_web_tier_speaks_only_https(plan_with: Callable[..., Plan]) -> None:
+    certificate = "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-1111-2222-3333-444455556666"
+    plan = plan_with("dev", {BEANSTALK: {**stack_config("dev"), "certificateArn": certificate}})
+    opts = options(environment(plan, "WebServer"))
+    assert opts[("aws:elbv2:listener:443", "Protocol")] == "HTTPS"
+    assert opts[("aws:elbv2:listener:443", "SSLCertificateArns")] == certificate
+    assert opts[("aws:elbv2:listener:default", "ListenerEnabled")] == "false"
+    assert plan.outputs["payrollUrl"].startswith("https://")
+    assert not [k for k in options(environment(plan, "Worker")) if k[0].startswith("aws:elbv2")]
+
+
+def test_when_disabled_nothing_is_created(plan_with: Callable[..., Plan]) -> None:
+    plan = plan_with("dev", {BEANSTALK: {"enabled": False}})
+    assert not [r for r in plan if "payroll" in r.name]
+    assert "payrollUrl" not in plan.outputs
+
+
+# -- configuration -----------------------------------------------------------------------------------------------------
+def parse(raw: dict[str, Any], **cross: Any) -> tuple[BeanstalkArgs, Problems]:
+    problems = Problems()
+    keywords: dict[str, Any] = {
+        "name_prefix": "aws-compute-platform-dev",
+        "protect": False,
+        "log_retention_days": 30,
+        "az_count": 2,
+        "nat_gateways": "single",
+    }
+    keywords.update(cross)
+    args = BeanstalkArgs.from_config(Section(BEANSTALK, raw, problems), **keywords)
+    return args, problems
+
+
+GOOD = {"enabled": True, "senderEmail": "payroll@example.com"}
+
+
+def test_the_issue_config_shape_parses() -> None:
+    args, problems = parse(stack_config("prod"))
+    assert not problems.found
+    assert (args.worker_max_size, args.visibility_timeout_s, args.max_receive_count) == (2, 1800, 3)
+    assert args.inactivity_timeout_s == 1740
+
+
+@pytest.mark.parametrize(
+    ("raw", "key", "problem"),
+    [
+        ({"web": {"minSize": 3, "maxSize": 2}}, "web.minSize", "must not exceed web.maxSize"),
+        ({"worker": {"maxReceiveCount": 0}}, "worker.maxReceiveCount", "at least 1"),
+        ({"worker": {"visibilityTimeout": 7200}}, "worker.visibilityTimeout", "at most 3600"),
+        ({"worker": {"maxRetries": 3}}, "worker.maxRetries", "not a known setting"),
+        ({"platform": "^64bit (Amazon"}, "platform", "not a valid regular expression"),
+        ({"senderEmail": "payroll"}, "senderEmail", "email address"),
+        ({"instanceType": "t4g.huge"}, "instanceType", "not a known EC2 instance type"),
+        ({"maintenanceWindow": "Sunday 3am"}, "maintenanceWindow", "UTC day and time"),
+        ({"certificateArn": "my-cert"}, "certificateArn", "ACM certificate ARN"),
+        ({"keepVersion": 5}, "keepVersion", "not a known setting"),
+    ],
+)
+def test_bad_settings_are_refused_with_the_key_named(raw: dict[str, Any], key: str, problem: str) -> None:
+    _, problems = parse({**GOOD, **raw})
+    assert [p.key for p in problems.found] == [f"{BEANSTALK}.{key}"]
+    assert problem in problems.found[0].problem
+
+
+@pytest.mark.parametrize(
+    ("cross", "problem"),
+    [
+        ({"az_count": 1}, "azCount >= 2"),
+        ({"nat_gateways": "none"}, "natGateways"),
+        ({"log_retention_days": 1096}, "logRetentionDays to be one Elastic Beanstalk accepts"),
+        ({"name_prefix": "aws-compute-platform-staging"}, "aws-compute-platform-staging-payroll-worker' must be 4-40"),
+    ],
+)
+def test_what_the_environments_need_from_the_rest_of_the_stack_is_checked(cross: dict[str, Any], problem: str) -> None:
+    _, problems = parse(GOOD, **cross)
+    assert [p.key for p in problems.found] == [f"{BEANSTALK}.enabled"]
+    assert problem in problems.found[0].problem
+
+
+def test_a_sender_is_required_only_when_enabled() -> None:
+    assert not parse({"enabled": False})[1].found
+    _, problems = parse({"enabled": True})
+    assert [p.key for p in problems.found] == [f"{BEANSTALK}.senderEmail"]

@@ -1,0 +1,410 @@
+"""The payroll app, over real HTTP: uploads stream to S3 and are queued; the worker checks, totals and emails once.
+
+AWS is moto's server in a child process on 127.0.0.1 (so the memory measured below is the app's alone), reached
+by boto3 through AWS_ENDPOINT_URL. The app runs in a thread under wsgiref. `deliver()` does what sqsd does on a
+worker instance: receive a message, POST it to the task path with the X-Aws-Sqsd-* headers, delete it on 200.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import subprocess
+import sys
+import threading
+import tracemalloc
+import urllib.request
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+import boto3
+import pytest
+
+APP_DIR = Path(__file__).resolve().parent.parent / "apps" / "payroll"
+sys.path.insert(0, str(APP_DIR))
+
+import application  # noqa: E402
+import payroll_csv  # noqa: E402
+
+BUCKET = "payroll-uploads-test"
+SENDER = "payroll@example.com"
+HR = "hr@example.com"
+HEADER = "employee_id,employee_name,gross_pay,tax_withheld,net_pay"
+GOOD_FILE = (
+    "\ufeff" + HEADER + "\r\n"
+    "E-001,Ada Lovelace,5000.00,1000.00,4000.00\r\n"
+    'E-002,"Hopper, Grace",4200.50,840.10,3360.40\r\n'
+    "E-003,Alan Turing,3000,600,2400\r\n"
+)
+
+
+class _Quiet(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def moto_endpoint() -> Iterator[str]:
+    server = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert server.stdout is not None
+    endpoint = ""
+    for line in server.stdout:
+        if "Running on http://" in line:
+            endpoint = line.split("Running on ", 1)[1].strip()
+            break
+    assert endpoint.startswith("http://127.0.0.1:"), "moto server did not start"
+    # Keep reading its output so the child never blocks on a full pipe.
+    threading.Thread(target=lambda: [None for _ in server.stdout or []], daemon=True).start()
+    try:
+        yield endpoint
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def app_url(moto_endpoint: str) -> Iterator[str]:
+    environment = {
+        "AWS_ENDPOINT_URL": moto_endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "UPLOADS_BUCKET": BUCKET,
+        "SENDER_EMAIL": SENDER,
+    }
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in environment.items():
+            patch.setenv(name, value)
+        application.clients.cache_clear()
+        server: WSGIServer = make_server("127.0.0.1", 0, application.application, handler_class=_Quiet)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield f"http://127.0.0.1:{server.server_port}"
+        finally:
+            server.shutdown()
+            server.server_close()
+            application.clients.cache_clear()
+
+
+class Aws:
+    """The AWS side of one test: fresh bucket, queue with a dead-letter queue, verified sender."""
+
+    def __init__(self, endpoint: str) -> None:
+        self.endpoint = endpoint
+        urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")).close()
+        self.s3 = boto3.client("s3")
+        self.sqs = boto3.client("sqs")
+        self.s3.create_bucket(Bucket=BUCKET)
+        self.s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+        self.dlq_url = self.sqs.create_queue(QueueName="jobs-dlq")["QueueUrl"]
+        dlq_arn = self.sqs.get_queue_attributes(QueueUrl=self.dlq_url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        self.queue_url = self.sqs.create_queue(
+            QueueName="jobs",
+            Attributes={
+                # A failed delivery comes back at once here (sqsd would wait ErrorVisibilityTimeout).
+                "VisibilityTimeout": "0",
+                "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "2"}),
+            },
+        )["QueueUrl"]
+        boto3.client("sesv2").create_email_identity(EmailIdentity=SENDER)
+
+    def objects(self, prefix: str = "") -> list[str]:
+        listed = self.s3.list_objects_v2(Bucket=BUCKET, Prefix=prefix)
+        return [o["Key"] for o in listed.get("Contents", [])]
+
+    def json_object(self, key: str) -> dict[str, Any]:
+        document: dict[str, Any] = json.loads(self.s3.get_object(Bucket=BUCKET, Key=key)["Body"].read())
+        return document
+
+    def emails(self) -> list[dict[str, Any]]:
+        with urllib.request.urlopen(f"{self.endpoint}/moto-api/data.json") as response:
+            data = json.loads(response.read())
+        messages: list[dict[str, Any]] = data.get("ses", {}).get("Message", [])
+        return messages
+
+    def waiting(self, queue_url: str) -> int:
+        attributes = self.sqs.get_queue_attributes(
+            QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+        )["Attributes"]
+        return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
+
+    def receive(self) -> dict[str, Any] | None:
+        messages = self.sqs.receive_message(
+            QueueUrl=self.queue_url, MaxNumberOfMessages=1, AttributeNames=["ApproximateReceiveCount"]
+        ).get("Messages", [])
+        return messages[0] if messages else None
+
+
+@pytest.fixture
+def aws(app_url: str, moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Aws:
+    state = Aws(moto_endpoint)
+    monkeypatch.setenv("JOBS_QUEUE_URL", state.queue_url)
+    return state
+
+
+def request(url: str, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> Any:
+    """One HTTP request; the answer as (status, parsed JSON or text)."""
+    host, port = url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=60)
+    try:
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        raw = response.read()
+        kind = response.getheader("Content-Type", "")
+        return response.status, json.loads(raw) if kind.startswith("application/json") else raw.decode()
+    finally:
+        connection.close()
+
+
+def upload(url: str, content: bytes, email: str = HR, content_type: str = "text/csv") -> tuple[int, Any]:
+    headers = {"Content-Type": content_type, "Content-Length": str(len(content))}
+    status, answer = request(url, "POST", f"/uploads?email={email}", content, headers)
+    return status, answer
+
+
+def post_task(url: str, message: dict[str, Any]) -> tuple[int, Any]:
+    """What sqsd sends: the message body as JSON, with its id and receive count in headers."""
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "aws-sqsd/3.0.4",
+        "X-Aws-Sqsd-Msgid": message["MessageId"],
+        "X-Aws-Sqsd-Receive-Count": message["Attributes"]["ApproximateReceiveCount"],
+    }
+    status, answer = request(url, "POST", "/tasks/payroll", message["Body"].encode(), headers)
+    return status, answer
+
+
+def deliver(aws: Aws, url: str) -> tuple[int, Any]:
+    message = aws.receive()
+    assert message is not None, "no message waiting"
+    status, answer = post_task(url, message)
+    if status == 200:
+        aws.sqs.delete_message(QueueUrl=aws.queue_url, ReceiptHandle=message["ReceiptHandle"])
+    return status, answer
+
+
+# -- the web tier -----------------------------------------------------------------------------------------------
+def test_the_form_and_the_health_check_answer(app_url: str) -> None:
+    status, page = request(app_url, "GET", "/")
+    assert status == 200 and "<form" in page and HEADER in page
+    assert request(app_url, "GET", "/health") == (200, {"status": "ok"})
+    assert request(app_url, "GET", "/nowhere")[0] == 404
+
+
+def test_a_good_file_goes_end_to_end_and_the_uploader_gets_the_totals(aws: Aws, app_url: str) -> None:
+    status, answer = upload(app_url, GOOD_FILE.encode())
+    assert status == 202 and answer["status"] == "queued"
+    job = answer["jobId"]
+    key = f"uploads/{job}.csv"
+    assert aws.s3.get_object(Bucket=BUCKET, Key=key)["Body"].read() == GOOD_FILE.encode()
+
+    message = aws.receive()
+    assert message is not None
+    assert json.loads(message["Body"]) == {"jobId": job, "bucket": BUCKET, "key": key, "email": HR}
+    status, answer = post_task(app_url, message)
+    assert (status, answer["status"], answer["rows"]) == (200, "accepted", 3)
+
+    result = aws.json_object(f"results/{job}.json")
+    assert result["totals"] == {"grossPay": "12200.50", "taxWithheld": "2440.10", "netPay": "9760.40"}
+    [email] = aws.emails()
+    assert email["source"] == SENDER and email["destinations"]["ToAddresses"] == [HR]
+    assert "accepted: 3 employees" in email["subject"]
+    assert "Net pay: 9760.40" in email["body"]
+
+
+def test_a_file_with_the_wrong_header_is_refused_before_anything_is_stored_or_queued(aws: Aws, app_url: str) -> None:
+    status, answer = upload(app_url, b"id,name,pay\nE-1,Ada,10\n")
+    assert status == 400 and "line 1" in answer["error"] and HEADER in answer["error"]
+    assert aws.objects() == [] and aws.waiting(aws.queue_url) == 0
+
+
+def test_a_binary_file_behind_a_good_header_is_refused_and_not_queued(aws: Aws, app_url: str) -> None:
+    status, answer = upload(app_url, (HEADER + "\n").encode() + b"PK\x03\x04\xff\xfe\x00\x01" * 100)
+    assert status == 400 and "UTF-8" in answer["error"]
+    assert aws.objects() == [] and aws.waiting(aws.queue_url) == 0
+
+
+@pytest.mark.parametrize(
+    ("email", "content_type", "expected"),
+    [("not-an-address", "text/csv", 400), (HR, "application/vnd.ms-excel", 415)],
+)
+def test_uploads_need_an_address_and_a_csv_body(
+    aws: Aws, app_url: str, email: str, content_type: str, expected: int
+) -> None:
+    assert upload(app_url, GOOD_FILE.encode(), email=email, content_type=content_type)[0] == expected
+    assert aws.waiting(aws.queue_url) == 0
+
+
+# -- the worker tier --------------------------------------------------------------------------------------------
+def test_a_malformed_file_is_rejected_with_the_line_number_of_every_bad_row(aws: Aws, app_url: str) -> None:
+    content = (
+        HEADER + "\n"
+        "E-001,Ada Lovelace,5000.00,1000.00,4000.00\n"  # line 2: good
+        "E-002,Grace Hopper,4200.50\n"  # line 3: too few fields
+        "E-003,Alan Turing,3000,six hundred,2400\n"  # line 4: not an amount
+        "E-004,Edsger Dijkstra,3000.00,600.00,2500.00\n"  # line 5: net is not gross minus tax
+        "E 005,,1.00,0.00,1.00\n"  # line 6: bad id and no name
+    )
+    job = upload(app_url, content.encode())[1]["jobId"]
+    status, answer = deliver(aws, app_url)
+    assert (status, answer["status"], answer["errorCount"]) == (200, "rejected", 4)
+
+    errors = aws.json_object(f"results/{job}.json")["errors"]
+    assert [e.split(":")[0] for e in errors] == ["line 3", "line 4", "line 5", "line 6"]
+    assert "expected 5 fields, found 3" in errors[0]
+    assert "tax_withheld 'six hundred'" in errors[1]
+    assert "net_pay 2500.00 is not gross_pay 3000.00 minus tax_withheld 600.00" in errors[2]
+    assert "employee_id 'E 005'" in errors[3] and "employee_name is empty" in errors[3]
+    [email] = aws.emails()
+    assert "rejected: 4 problem(s)" in email["subject"]
+    assert all(f"- line {n}:" in email["body"] for n in (3, 4, 5, 6))
+    assert "line 2" not in email["body"]
+
+
+def test_a_duplicate_delivery_neither_processes_nor_emails_twice(aws: Aws, app_url: str) -> None:
+    job = upload(app_url, GOOD_FILE.encode())[1]["jobId"]
+    message = aws.receive()
+    assert message is not None
+    first = post_task(app_url, message)
+    second = post_task(app_url, message)  # standard queues deliver at least once
+    assert first[0] == 200 and first[1]["status"] == "accepted"
+    assert second == (200, {"jobId": job, "status": "already done"})
+    assert len(aws.emails()) == 1
+    versions = aws.s3.list_object_versions(Bucket=BUCKET, Prefix=f"results/{job}.json")["Versions"]
+    assert len(versions) == 1
+
+
+def test_a_retry_after_a_failure_past_the_result_sends_the_email_without_reprocessing(aws: Aws, app_url: str) -> None:
+    job = upload(app_url, GOOD_FILE.encode())[1]["jobId"]
+    # As if the first delivery wrote the result and then lost SES: the retry must reuse that result. The upload
+    # is gone, so reprocessing would fail.
+    aws.s3.put_object(
+        Bucket=BUCKET,
+        Key=f"results/{job}.json",
+        Body=json.dumps(
+            {"jobId": job, "status": "accepted", "rows": 7, "errorCount": 0, "errors": [], "totals": {
+                "grossPay": "1.00", "taxWithheld": "0.00", "netPay": "1.00"}}
+        ).encode(),
+    )  # fmt: skip
+    aws.s3.delete_object(Bucket=BUCKET, Key=f"uploads/{job}.csv")
+    status, answer = deliver(aws, app_url)
+    assert (status, answer["rows"]) == (200, 7)
+    [email] = aws.emails()
+    assert "accepted: 7 employees" in email["subject"]
+
+
+def test_a_job_that_keeps_failing_is_retried_then_kept_in_the_dead_letter_queue(aws: Aws, app_url: str) -> None:
+    upload(app_url, GOOD_FILE.encode())
+    aws.s3.delete_object(Bucket=BUCKET, Key=aws.objects("uploads/")[0])  # the file can no longer be read
+    for receive_count in ("1", "2"):
+        message = aws.receive()
+        assert message is not None and message["Attributes"]["ApproximateReceiveCount"] == receive_count
+        assert post_task(app_url, message)[0] == 500  # not 200: sqsd leaves the message for a retry
+    assert aws.receive() is None  # past maxReceiveCount, SQS moved it
+    assert aws.waiting(aws.dlq_url) == 1
+    assert aws.emails() == []
+
+
+def test_a_message_naming_another_bucket_is_refused(aws: Aws, app_url: str) -> None:
+    forged = {"jobId": "0" * 32, "bucket": "someone-elses", "key": f"uploads/{'0' * 32}.csv", "email": HR}
+    message = {"MessageId": "m-1", "Attributes": {"ApproximateReceiveCount": "1"}, "Body": json.dumps(forged)}
+    status, answer = post_task(app_url, message)
+    assert status == 400 and "another bucket" in answer["error"]
+
+
+def test_a_100000_row_file_is_processed_row_by_row_in_bounded_memory(aws: Aws, app_url: str, tmp_path: Path) -> None:
+    rows = 100_000
+    path = tmp_path / "payroll.csv"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        f.write(HEADER + "\r\n")
+        for i in range(rows):
+            gross, tax = 3000 + i % 997, 600 + i % 89
+            f.write(f"E-{i:06d},Employee Number {i:06d},{gross}.25,{tax}.05,{gross - tax}.20\r\n")
+    size = path.stat().st_size
+    assert size > 5_000_000
+    with path.open("rb") as f:  # streamed from disk by the client as well
+        status, answer = request(
+            app_url, "POST", f"/uploads?email={HR}", f, {"Content-Type": "text/csv", "Content-Length": str(size)}
+        )
+    assert status == 202 and answer["bytes"] == size
+
+    application.clients()  # client creation is a one-off cost, not the job's
+    tracemalloc.start()
+    try:
+        status, answer = deliver(aws, app_url)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert (status, answer["status"], answer["rows"]) == (200, "accepted", rows)
+    expected_net = sum(Decimal(f"{3000 + i % 997 - 600 - i % 89}.20") for i in range(rows))
+    assert aws.json_object(f"results/{answer['jobId']}.json")["totals"]["netPay"] == str(expected_net)
+    # The whole file would be over 5 MB as bytes and several times that as rows; the job stays far below it.
+    assert peak < 2_000_000, f"peak {peak} bytes while processing a {size}-byte file"
+
+
+# -- the file format ----------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("row", "problem"),
+    [
+        (["E-1", "Ada", "10.00", "1.00", "9.00"], None),
+        (["E-1", "Ada", "10.001", "1.00", "9.00"], "gross_pay '10.001'"),
+        (["E-1", "Ada", "-10.00", "1.00", "9.00"], "gross_pay '-10.00'"),
+        (["E-1", "Ada", "10", "1", "8"], "net_pay 8 is not"),
+        (["E-1", "Ada", "10", "1", "9", "extra"], "found 6"),
+    ],
+)
+def test_each_row_is_checked(row: list[str], problem: str | None) -> None:
+    checked = payroll_csv.check_row(7, row)
+    if problem is None:
+        assert checked == (Decimal("10.00"), Decimal("1.00"), Decimal("9.00"))
+    else:
+        assert isinstance(checked, str) and checked.startswith("line 7: ") and problem in checked
+
+
+def test_a_file_that_stops_being_utf8_is_rejected_at_that_line() -> None:
+    import io
+
+    content = (HEADER + "\nE-1,Ada,10,1,9\nE-2,Gr\xe2ce,10,1,9\n").encode("latin-1")
+    summary = payroll_csv.summarise(payroll_csv.text_lines(io.BytesIO(content)))
+    assert summary.errors == ["line 3: the file is not UTF-8 text"]
+
+
+def test_only_the_first_errors_are_listed_but_all_are_counted() -> None:
+    lines = [HEADER + "\n"] + ["bad\n"] * (payroll_csv.MAX_LISTED_ERRORS + 10)
+    summary = payroll_csv.summarise(lines)
+    assert summary.error_count == payroll_csv.MAX_LISTED_ERRORS + 10
+    assert len(summary.errors) == payroll_csv.MAX_LISTED_ERRORS
+
+
+class _Body:
+    """A request body that records how much the app asks for at a time."""
+
+    def __init__(self, size: int) -> None:
+        self.left = size
+        self.largest_read = 0
+
+    def read(self, size: int = -1) -> bytes:
+        self.largest_read = max(self.largest_read, size if size >= 0 else self.left)
+        n = min(self.left, 1000 if size < 0 else size, 1000)  # sockets return short reads
+        self.left -= n
+        return b"1" * n
+
+
+def test_the_upload_is_read_from_the_request_in_small_pieces_and_handed_on_in_full_parts() -> None:
+    body = _Body(300_000)
+    upload_stream = application.CheckedUpload(b"header\n", body, 300_000)  # type: ignore[arg-type]
+    part = upload_stream.read(100_000)
+    assert len(part) == 100_000  # a short read would tell the S3 transfer the file had ended
+    assert len(upload_stream.read(250_000)) == 200_007 and upload_stream.read(10) == b""
+    assert body.largest_read <= application.READ_CHUNK
