@@ -3,8 +3,8 @@
 Creates, or brings up to date (every step is idempotent):
 
 - the GitHub Actions OpenID Connect provider, so workflows get short-lived credentials and no access key exists;
-- a *preview* role that pull requests of this repository may assume: read-only access to configuration (no data),
-  plus the state bucket's lock files, which `pulumi preview` writes;
+- a *preview* role that pull requests of this repository may assume: read-only access to configuration (no data)
+  and to the state bucket;
 - a *deploy* role that only the main branch and the protected `production` environment may assume, with the
   permissions `pulumi up` needs for the services this project manages;
 - the S3 bucket that holds Pulumi state: versioned, encrypted, public access blocked, TLS only;
@@ -303,8 +303,10 @@ def deploy_policy(partition: str, account_id: str, region: str, bucket: str, pre
 
 
 def preview_policy(partition: str, region: str, bucket: str) -> dict[str, Any]:
-    """A preview reads configuration, public image parameters and state, and takes the stack's lock (a file under
-    `.pulumi/locks/`); it never writes state or changes a resource."""
+    """A preview reads configuration, public image parameters and state, and writes nothing.
+
+    The S3 backend takes its stack lock only for updates, refreshes, imports and destroys, not for previews.
+    """
     bucket_arn, _ = state_bucket_arns(partition, bucket)
     return {
         "Version": "2012-10-17",
@@ -334,12 +336,6 @@ def preview_policy(partition: str, region: str, bucket: str) -> dict[str, Any]:
                 "Effect": "Allow",
                 "Action": "s3:GetObject",
                 "Resource": f"{bucket_arn}/*",
-            },
-            {
-                "Sid": "TakeAndReleaseTheStackLock",
-                "Effect": "Allow",
-                "Action": ["s3:PutObject", "s3:DeleteObject"],
-                "Resource": f"{bucket_arn}/.pulumi/locks/*",
             },
         ],
     }
