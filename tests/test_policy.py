@@ -8,12 +8,17 @@ runs, without the Pulumi CLI.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+import subprocess
+import sys
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import grpc
 import pytest
 import yaml
+from google.protobuf import empty_pb2, struct_pb2
+from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 from pulumi_policy import (
     EnforcementLevel,
     Policy,
@@ -534,3 +539,72 @@ def test_the_stack_check_catches_a_bad_resource_added_to_a_shipped_stack(prod_pl
         RDS_POLICY,
         "s3-private-and-encrypted",
     ]
+
+
+# --- the pack as the Pulumi CLI runs it ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def served_pack() -> Iterator[Any]:
+    """The pack started the way the CLI's `pulumi-analyzer-policy-python` starts it, answering over gRPC."""
+    process = subprocess.Popen(
+        [sys.executable, "-u", "-m", "pulumi.policy", "127.0.0.1:1", str(POLICY_DIR)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        cwd=POLICY_DIR,
+    )
+    assert process.stdout is not None
+    port = process.stdout.readline().strip()
+    try:
+        assert port.isdigit(), port
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            yield analyzer_pb2_grpc.AnalyzerStub(channel)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _struct(value: Mapping[str, Any]) -> struct_pb2.Struct:
+    result = struct_pb2.Struct()
+    result.update(dict(value))
+    return result
+
+
+def test_the_served_pack_lists_every_rule(served_pack: Any) -> None:
+    info = served_pack.GetAnalyzerInfo(empty_pb2.Empty())
+    assert info.name == rules.PACK_NAME
+    assert [p.name for p in info.policies] == [p.name for p in rules.POLICIES]
+
+
+def test_the_served_pack_reports_a_bad_resource_as_mandatory(served_pack: Any) -> None:
+    request = analyzer_pb2.AnalyzeRequest(
+        type=rules.SECURITY_GROUP,
+        properties=_struct({"ingress": [sg_rule(22, 22, cidrBlocks=["0.0.0.0/0"])]}),
+        urn=URN.format(type=rules.SECURITY_GROUP, name="web"),
+        name="web",
+    )
+    (diagnostic,) = served_pack.Analyze(request).diagnostics
+    assert diagnostic.policyName == SG_POLICY
+    assert diagnostic.enforcementLevel == analyzer_pb2.MANDATORY
+    assert "'web' (ingress rule 0) opens port 22 (SSH)" in diagnostic.message
+
+
+def test_the_served_pack_reads_the_production_flag_from_the_prod_policy_config(served_pack: Any) -> None:
+    config = json.loads((POLICY_DIR / "config" / "prod.json").read_text())
+    served_pack.Configure(
+        analyzer_pb2.ConfigureAnalyzerRequest(
+            policyConfig={
+                name: analyzer_pb2.PolicyConfig(enforcementLevel=analyzer_pb2.MANDATORY, properties=_struct(values))
+                for name, values in config.items()
+            }
+        )
+    )
+    request = analyzer_pb2.AnalyzeRequest(
+        type=rules.RDS_INSTANCE,
+        properties=_struct(DATABASE),
+        urn=URN.format(type=rules.RDS_INSTANCE, name="db"),
+        name="db",
+    )
+    messages = [d.message for d in served_pack.Analyze(request).diagnostics]
+    assert len(messages) == 2 and "multiAz" in messages[0] and "deletionProtection" in messages[1]
