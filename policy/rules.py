@@ -54,6 +54,12 @@ RDS_CLUSTER = "aws:rds/cluster:Cluster"
 BUCKET = "aws:s3/bucket:Bucket"
 PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
 BUCKET_ENCRYPTION = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+# The deprecated V2 names of the same resources (pulumi-aws 7 still accepts them).
+BUCKET_TYPES = (BUCKET, "aws:s3/bucketV2:BucketV2")
+BUCKET_ENCRYPTION_TYPES = (
+    BUCKET_ENCRYPTION,
+    "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
+)
 LAMBDA_FUNCTION = "aws:lambda/function:Function"
 LAMBDA_ALIAS = "aws:lambda/alias:Alias"
 HTTP_API_INTEGRATION = "aws:apigatewayv2/integration:Integration"
@@ -228,7 +234,8 @@ def check_ebs_encryption(resource_type: str, name: str, props: Mapping[str, Any]
     elif resource_type == INSTANCE:
         root = props.get("rootBlockDevice")
         if not isinstance(root, Mapping):
-            if _known(root):
+            # An instance launched from a template takes its disks from it; the template is checked on its own.
+            if _known(root) and not _is_set(props.get("launchTemplate")):
                 violations.append(
                     f"EC2 instance '{name}' has no rootBlockDevice, so its root volume takes the image's settings, "
                     f"which are usually unencrypted. Declare rootBlockDevice: {CMK_FIX}"
@@ -269,7 +276,9 @@ def check_imdsv2(resource_type: str, name: str, props: Mapping[str, Any]) -> lis
     """Instances answer only IMDSv2 (session tokens), which blocks SSRF-style theft of their role's credentials."""
     if resource_type in (INSTANCE, LAUNCH_TEMPLATE):
         options = props.get("metadataOptions")
-        if not _known(options):
+        if not _known(options) or (
+            options is None and resource_type == INSTANCE and _is_set(props.get("launchTemplate"))
+        ):
             return []
         options = _mapping(options)
         tokens = options.get("httpTokens")
@@ -308,15 +317,17 @@ class RdsRules:
             return []
         kind = "RDS instance" if resource_type == RDS_INSTANCE else "RDS cluster"
         violations: list[str] = []
+        # A read replica takes its encryption from its source, which this rule checks.
+        replica = _is_set(props.get("replicateSourceDb"))
         encrypted = props.get("storageEncrypted")
-        if _known(encrypted) and not _true(encrypted):
+        if _known(encrypted) and not _true(encrypted) and not replica:
             violations.append(
                 f"{kind} '{name}' stores data unencrypted. Set storageEncrypted to true and kmsKeyId to the stack's "
                 "KMS key (an existing database must be restored from an encrypted snapshot copy)."
             )
         if not self.production:
             return violations
-        if resource_type == RDS_INSTANCE:
+        if resource_type == RDS_INSTANCE and not replica:
             multi_az = props.get("multiAz")
             if _known(multi_az) and not _true(multi_az):
                 violations.append(
@@ -390,7 +401,7 @@ def check_buckets(resources: list[StackResource]) -> list[tuple[str, str]]:
 
     Returns (urn, message) pairs.
     """
-    buckets = [r for r in resources if r.type == BUCKET]
+    buckets = [r for r in resources if r.type in BUCKET_TYPES]
     blocked: set[str] = set()
     encrypted: set[str] = set()
     violations: list[tuple[str, str]] = []
@@ -410,7 +421,7 @@ def check_buckets(resources: list[StackResource]) -> list[tuple[str, str]]:
         bucket = _bucket_of(block, buckets)
         if bucket is not None:
             blocked.add(bucket.urn)
-    for config in (r for r in resources if r.type == BUCKET_ENCRYPTION):
+    for config in (r for r in resources if r.type in BUCKET_ENCRYPTION_TYPES):
         bucket = _bucket_of(config, buckets)
         if bucket is None:
             continue

@@ -181,6 +181,7 @@ def test_a_security_group_rule_is_checked_for_ingress_only() -> None:
 # --- EBS -----------------------------------------------------------------------------------------------------------
 
 EBS_POLICY = "ebs-encrypted-with-customer-key"
+IMDS_POLICY = "imdsv2-required"
 
 
 def test_an_ebs_volume_must_be_encrypted_with_the_stack_key() -> None:
@@ -226,9 +227,16 @@ def test_a_launch_template_encrypts_its_block_devices_with_the_stack_key() -> No
     assert violations(EBS_POLICY, rules.LAUNCH_TEMPLATE, {**base, "blockDeviceMappings": [good]}) == []
 
 
-# --- IMDSv2 --------------------------------------------------------------------------------------------------------
+def test_an_instance_launched_from_a_template_takes_disks_and_metadata_options_from_it() -> None:
+    from_template = {"launchTemplate": {"id": "lt-123", "version": "3"}, "subnetId": "subnet-1"}
+    assert violations(EBS_POLICY, rules.INSTANCE, from_template) == []
+    assert violations(IMDS_POLICY, rules.INSTANCE, from_template) == []
+    # What the instance does set is still checked.
+    overridden = {**from_template, "metadataOptions": {"httpTokens": "optional"}}
+    assert len(violations(IMDS_POLICY, rules.INSTANCE, overridden)) == 1
 
-IMDS_POLICY = "imdsv2-required"
+
+# --- IMDSv2 --------------------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("resource_type", [rules.INSTANCE, rules.LAUNCH_TEMPLATE])
@@ -286,6 +294,13 @@ def test_a_production_database_is_multi_az_and_deletion_protected() -> None:
     assert violations(RDS_POLICY, rules.RDS_INSTANCE, resilient, {"production": True}) == []
     cluster = {"engine": "aurora-mysql", "storageEncrypted": True, "deletionProtection": False}
     assert len(violations(RDS_POLICY, rules.RDS_CLUSTER, cluster, {"production": True})) == 1
+
+
+def test_a_read_replica_takes_encryption_and_availability_from_its_source() -> None:
+    replica = {"replicateSourceDb": "arn:aws:rds:us-east-1:123456789012:db:source", "instanceClass": "db.t4g.micro"}
+    found = violations(RDS_POLICY, rules.RDS_INSTANCE, replica, {"production": True})
+    assert len(found) == 1 and "deletionProtection" in found[0]
+    assert violations(RDS_POLICY, rules.RDS_INSTANCE, replica) == []
 
 
 # --- Lightsail -----------------------------------------------------------------------------------------------------
@@ -357,6 +372,16 @@ def test_an_encryption_configuration_without_an_algorithm_is_reported() -> None:
     found = stack.violations(S3_POLICY)
     assert [urn for urn, _ in found] == [config.urn, bucket.urn]
     assert "sets no default encryption algorithm" in found[0][1]
+
+
+def test_the_deprecated_v2_bucket_resources_are_held_to_the_same_rule() -> None:
+    stack = Stack()
+    bucket = stack.add("aws:s3/bucketV2:BucketV2", "old", {"bucket": "old-1234"})
+    assert [urn for urn, _ in stack.violations(S3_POLICY)] == [bucket.urn, bucket.urn]
+    stack.add(rules.PUBLIC_ACCESS_BLOCK, "old-pab", BLOCK_ALL, bucket=bucket)
+    v2_encryption = "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2"
+    stack.add(v2_encryption, "old-sse", SSE_KMS, bucket=bucket)
+    assert stack.violations(S3_POLICY) == []
 
 
 # --- Lambda behind API Gateway (stack validation) ------------------------------------------------------------------
