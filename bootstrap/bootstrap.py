@@ -115,6 +115,7 @@ REGIONAL_SERVICES = (
     "application-autoscaling",
     "autoscaling",
     "backup",
+    "backup-storage",  # creating a backup vault mounts its storage capsule
     "cloudformation",
     "cloudwatch",
     "dynamodb",
@@ -215,6 +216,8 @@ def deploy_policy(partition: str, account_id: str, region: str, bucket: str, pre
     - IAM only on roles, instance profiles and policies named with the project prefix, and PassRole only of those.
     - S3 only on the project's buckets, Elastic Beanstalk's own buckets, and the state bucket.
     - Secrets only those RDS creates for managed master passwords and the project's own.
+    - The state bucket's protections (versioning, encryption, policy, public access block) and its old versions
+      out of reach, even where its name matches the project prefix.
     """
     iam = f"arn:{partition}:iam::{account_id}"
     bucket_arn, objects_arn = state_bucket_arns(partition, bucket)
@@ -286,6 +289,23 @@ def deploy_policy(partition: str, account_id: str, region: str, bucket: str, pre
                     "s3:GetObject",
                     "s3:PutObject",
                     "s3:DeleteObject",
+                ],
+                "Resource": [bucket_arn, objects_arn],
+            },
+            {
+                "Sid": "KeepTheStateBucketProtected",
+                "Effect": "Deny",
+                "Action": [
+                    "s3:DeleteBucket",
+                    "s3:DeleteBucketPolicy",
+                    "s3:DeleteObjectVersion",
+                    "s3:PutBucketAcl",
+                    "s3:PutBucketOwnershipControls",
+                    "s3:PutBucketPolicy",
+                    "s3:PutBucketPublicAccessBlock",
+                    "s3:PutBucketVersioning",
+                    "s3:PutEncryptionConfiguration",
+                    "s3:PutLifecycleConfiguration",
                 ],
                 "Resource": [bucket_arn, objects_arn],
             },

@@ -180,7 +180,13 @@ def test_the_deploy_policy_limits_services_to_the_region_and_iam_to_project_name
     ]
     state = statements["ReadAndWriteState"]["Resource"]
     assert state == [f"arn:aws:s3:::{result.state_bucket}", f"arn:aws:s3:::{result.state_bucket}/*"]
-    assert all(s["Effect"] == "Allow" for s in statements.values())
+    # The state bucket matches the project prefix by default: its protections stay out of the role's reach.
+    guard = statements["KeepTheStateBucketProtected"]
+    assert guard["Effect"] == "Deny" and guard["Resource"] == state
+    assert {"s3:DeleteBucket", "s3:PutBucketPolicy", "s3:PutBucketVersioning", "s3:DeleteObjectVersion"} <= set(
+        guard["Action"]
+    )
+    assert [s["Sid"] for s in statements.values() if s["Effect"] == "Deny"] == ["KeepTheStateBucketProtected"]
     assert not any(s["Action"] == "*" or s["Action"] == ["*"] for s in statements.values())
 
 
