@@ -167,7 +167,7 @@ def _admin_ports_in(protocol: Any, from_port: Any, to_port: Any) -> list[int]:
     proto = str(protocol).lower() if _known(protocol) and protocol is not None else ""
     if proto in ALL_PROTOCOLS:
         return sorted(ADMIN_PORTS)
-    if proto not in PORT_PROTOCOLS:
+    if proto not in PORT_PROTOCOLS or not (_known(from_port) and _known(to_port)):
         return []
     low = _int(from_port, 0)
     high = _int(to_port, low)

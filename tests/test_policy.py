@@ -149,6 +149,11 @@ def test_admin_ports_from_known_ranges_and_web_ports_from_anywhere_pass(rule: di
     assert violations(SG_POLICY, rules.SECURITY_GROUP, {"vpcId": "vpc-1", "ingress": [rule]}) == []
 
 
+def test_ports_not_yet_known_during_preview_are_left_to_the_update() -> None:
+    pending = sg_rule(22, 22, cidrBlocks=["0.0.0.0/0"]) | {"toPort": UNKNOWN_STRING_VALUE}
+    assert violations(SG_POLICY, rules.SECURITY_GROUP, {"vpcId": "vpc-1", "ingress": [pending]}) == []
+
+
 def test_the_default_security_group_is_held_to_the_same_rule() -> None:
     bad = {"vpcId": "vpc-1", "ingress": [sg_rule(22, 22, cidrBlocks=["0.0.0.0/0"])]}
     assert len(violations(SG_POLICY, rules.DEFAULT_SECURITY_GROUP, bad)) == 1
