@@ -20,6 +20,7 @@ from bootstrap.bootstrap import (
     BootstrapResult,
     bootstrap,
     deploy_policy,
+    ensure_oidc_provider,
     main,
     parse_args,
 )
@@ -235,3 +236,36 @@ def test_the_command_prints_the_repository_settings_to_create(
     assert f"AWS_PREVIEW_ROLE_ARN = arn:aws:iam::{ACCOUNT}:role/aws-compute-platform-preview" in printed
     assert f"PULUMI_BACKEND_URL   = s3://aws-compute-platform-state-{ACCOUNT}-{REGION}?region={REGION}" in printed
     assert "PULUMI_CONFIG_PASSPHRASE" in printed
+
+
+class ProviderWithoutStsAudience:
+    """IAM as seen by a second run in an account whose GitHub provider was made for another audience (moto does not
+    implement AddClientIDToOpenIDConnectProvider, so this one call is recorded instead)."""
+
+    arn = f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"
+
+    def __init__(self) -> None:
+        self.added: list[tuple[str, str]] = []
+
+    def list_open_id_connect_providers(self) -> dict[str, Any]:
+        return {
+            "OpenIDConnectProviderList": [
+                {"Arn": f"arn:aws:iam::{ACCOUNT}:oidc-provider/example.com"},
+                {"Arn": self.arn},
+            ]
+        }
+
+    def get_open_id_connect_provider(self, OpenIDConnectProviderArn: str) -> dict[str, Any]:  # noqa: N803
+        assert OpenIDConnectProviderArn == self.arn
+        return {"ClientIDList": ["https://github.com/acme"]}
+
+    def add_client_id_to_open_id_connect_provider(self, OpenIDConnectProviderArn: str, ClientID: str) -> None:  # noqa: N803
+        self.added.append((OpenIDConnectProviderArn, ClientID))
+
+
+def test_an_existing_github_provider_gains_the_sts_audience_instead_of_a_second_provider() -> None:
+    iam = ProviderWithoutStsAudience()
+    created: list[str] = []
+    assert ensure_oidc_provider(iam, created) == iam.arn
+    assert iam.added == [(iam.arn, "sts.amazonaws.com")]
+    assert created == []
