@@ -40,6 +40,8 @@ class PlannedResource:
     dependencies: list[str]
     ignore_changes: list[str]
     provider: str
+    # Which resources each input came from (`{"bucket": [bucket urn]}`), as a policy pack's stack validation sees them.
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
 
     def get(self, path: str, default: Any = None) -> Any:
         """An input by dotted path through objects and lists: `metadataOptions.httpTokens`, `ingress.0.fromPort`."""
@@ -138,6 +140,7 @@ class CapturingMonitor(pulumi_mocks.MockMonitor):
                     dependencies=list(request.dependencies),
                     ignore_changes=list(request.ignoreChanges),
                     provider=request.provider,
+                    property_dependencies={key: list(deps.urns) for key, deps in request.propertyDependencies.items()},
                 )
             )
         return response

@@ -1,0 +1,5 @@
+import sys
+
+from bootstrap.bootstrap import main
+
+sys.exit(main())

@@ -1,0 +1,271 @@
+"""The account bootstrap: CI roles only this repository can assume, and a private, versioned, encrypted state bucket.
+
+Run against moto's IAM, S3 and STS, twice where it matters: a second run must change nothing and fail on nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+
+from bootstrap.bootstrap import (
+    AUTOSCALING_ROLE,
+    BootstrapConfig,
+    BootstrapResult,
+    bootstrap,
+    deploy_policy,
+    ensure_oidc_provider,
+    main,
+    parse_args,
+)
+
+REPO = "acme/aws-compute-platform"
+REGION = "us-east-1"
+ACCOUNT = "123456789012"  # moto's account
+SUB = "token.actions.githubusercontent.com:sub"
+
+
+@pytest.fixture
+def session(monkeypatch: pytest.MonkeyPatch) -> Iterator[boto3.session.Session]:
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+    }.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        yield boto3.session.Session(region_name=REGION)
+
+
+def run(session: boto3.session.Session, **overrides: Any) -> BootstrapResult:
+    return bootstrap(BootstrapConfig(repository=REPO, region=REGION, **overrides), session)
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    action = statement["Action"]
+    return [action] if isinstance(action, str) else list(action)
+
+
+def trust_of(session: boto3.session.Session, role: str) -> dict[str, Any]:
+    document = session.client("iam").get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"]
+    return document if isinstance(document, dict) else json.loads(document)
+
+
+def test_the_deploy_role_trusts_only_main_and_the_production_environment_of_this_repository(
+    session: boto3.session.Session,
+) -> None:
+    result = run(session)
+    statement = trust_of(session, "aws-compute-platform-deploy")["Statement"][0]
+    assert statement["Principal"] == {"Federated": result.oidc_provider_arn}
+    assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+    condition = statement["Condition"]["StringEquals"]
+    assert condition["token.actions.githubusercontent.com:aud"] == "sts.amazonaws.com"
+    assert condition[SUB] == [f"repo:{REPO}:environment:production", f"repo:{REPO}:ref:refs/heads/main"]
+    assert not any("*" in subject for subject in condition[SUB])
+
+
+def test_pull_requests_get_a_separate_read_only_role(session: boto3.session.Session) -> None:
+    result = run(session)
+    assert result.preview_role_arn == f"arn:aws:iam::{ACCOUNT}:role/aws-compute-platform-preview"
+    condition = trust_of(session, "aws-compute-platform-preview")["Statement"][0]["Condition"]["StringEquals"]
+    assert condition[SUB] == [f"repo:{REPO}:pull_request"]
+    iam = session.client("iam")
+    policy = iam.get_role_policy(RoleName="aws-compute-platform-preview", PolicyName="preview")["PolicyDocument"]
+    actions = [a for s in policy["Statement"] for a in _actions(s)]
+    # Configuration and state only: no way to read data, secrets or keys, and no way to change anything.
+    for forbidden in ("s3:GetObject", "secretsmanager:", "ssm:GetParameter", "dynamodb:Scan", "logs:GetLogEvents"):
+        reading = [s for s in policy["Statement"] if any(a.startswith(forbidden) for a in _actions(s))]
+        allowed_on = [s["Resource"] for s in reading]
+        assert all(
+            r in (f"arn:aws:s3:::{result.state_bucket}/*", f"arn:aws:ssm:{REGION}::parameter/aws/service/*")
+            for r in allowed_on
+        )
+    assert not any(a.split(":")[1].startswith(("Put", "Create", "Delete", "Update", "*")) for a in actions)
+    assert not any(a.startswith("lightsail:Get") and ("Password" in a or "Access" in a) for a in actions)
+
+
+def test_without_pull_requests_no_preview_role_exists(session: boto3.session.Session) -> None:
+    result = run(session, pull_requests=False)
+    assert result.preview_role_arn is None
+    with pytest.raises(ClientError):
+        session.client("iam").get_role(RoleName="aws-compute-platform-preview")
+
+
+def test_the_oidc_provider_is_github_for_sts_and_created_once(session: boto3.session.Session) -> None:
+    first = run(session)
+    second = run(session)
+    iam = session.client("iam")
+    providers = iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]
+    assert [p["Arn"] for p in providers] == [first.oidc_provider_arn] == [second.oidc_provider_arn]
+    provider = iam.get_open_id_connect_provider(OpenIDConnectProviderArn=first.oidc_provider_arn)
+    assert provider["Url"].endswith("token.actions.githubusercontent.com")
+    assert provider["ClientIDList"] == ["sts.amazonaws.com"]
+    assert first.created and second.created == []
+
+
+def test_a_second_run_updates_the_trust_to_the_new_settings(session: boto3.session.Session) -> None:
+    run(session)
+    run(session, branch="release", environments=("production", "staging"))
+    condition = trust_of(session, "aws-compute-platform-deploy")["Statement"][0]["Condition"]["StringEquals"]
+    assert condition[SUB] == [
+        f"repo:{REPO}:environment:production",
+        f"repo:{REPO}:environment:staging",
+        f"repo:{REPO}:ref:refs/heads/release",
+    ]
+
+
+def test_the_state_bucket_is_versioned_encrypted_private_and_tls_only(session: boto3.session.Session) -> None:
+    result = run(session)
+    s3 = session.client("s3")
+    bucket = result.state_bucket
+    assert bucket == f"aws-compute-platform-state-{ACCOUNT}-{REGION}"
+    assert result.backend_url == f"s3://{bucket}?region={REGION}&awssdk=v2"
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+    block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+    assert block == {
+        k: True for k in ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
+    }
+    rule = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"][0]
+    assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    policy = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
+    deny = policy["Statement"][0]
+    assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert deny["Resource"] == [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"]
+    lifecycle = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"][0]
+    assert lifecycle["NoncurrentVersionExpiration"]["NoncurrentDays"] == 90
+
+
+def test_state_can_be_encrypted_with_a_kms_key_in_another_region(session: boto3.session.Session) -> None:
+    key_arn = f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    result = bootstrap(
+        BootstrapConfig(repository=REPO, region="eu-west-1", state_bucket="acme-state", state_kms_key_arn=key_arn),
+        session,
+    )
+    s3 = session.client("s3", region_name="eu-west-1")
+    assert s3.get_bucket_location(Bucket="acme-state")["LocationConstraint"] == "eu-west-1"
+    default = s3.get_bucket_encryption(Bucket="acme-state")["ServerSideEncryptionConfiguration"]["Rules"][0]
+    assert default["ApplyServerSideEncryptionByDefault"] == {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key_arn}
+    assert result.backend_url == "s3://acme-state?region=eu-west-1&awssdk=v2"
+
+
+def test_the_auto_scaling_service_linked_role_is_created_when_missing_and_kept_when_present(
+    session: boto3.session.Session,
+) -> None:
+    first = run(session)
+    role = session.client("iam").get_role(RoleName=AUTOSCALING_ROLE)["Role"]
+    assert role["Path"] == "/aws-service-role/autoscaling.amazonaws.com/"
+    assert AUTOSCALING_ROLE in first.created
+    assert AUTOSCALING_ROLE not in run(session).created
+
+
+def test_the_deploy_policy_limits_services_to_the_region_and_iam_to_project_names(
+    session: boto3.session.Session,
+) -> None:
+    result = run(session)
+    document = session.client("iam").get_role_policy(RoleName="aws-compute-platform-deploy", PolicyName="deploy")
+    statements = {s["Sid"]: s for s in document["PolicyDocument"]["Statement"]}
+    regional = statements["ManageProjectServicesInTheStackRegion"]
+    assert regional["Condition"] == {"StringEquals": {"aws:RequestedRegion": REGION}}
+    assert "ec2:*" in regional["Action"] and "iam:*" not in regional["Action"] and "s3:*" not in regional["Action"]
+    assert statements["ManageProjectIamRoles"]["Resource"] == [
+        f"arn:aws:iam::{ACCOUNT}:role/aws-compute-platform-*",
+        f"arn:aws:iam::{ACCOUNT}:instance-profile/aws-compute-platform-*",
+        f"arn:aws:iam::{ACCOUNT}:policy/aws-compute-platform-*",
+    ]
+    state = statements["ReadAndWriteState"]["Resource"]
+    assert state == [f"arn:aws:s3:::{result.state_bucket}", f"arn:aws:s3:::{result.state_bucket}/*"]
+    # The state bucket matches the project prefix by default: its protections stay out of the role's reach.
+    guard = statements["KeepTheStateBucketProtected"]
+    assert guard["Effect"] == "Deny" and guard["Resource"] == state
+    assert {"s3:DeleteBucket", "s3:PutBucketPolicy", "s3:PutBucketVersioning", "s3:DeleteObjectVersion"} <= set(
+        guard["Action"]
+    )
+    assert [s["Sid"] for s in statements.values() if s["Effect"] == "Deny"] == ["KeepTheStateBucketProtected"]
+    assert not any(s["Action"] == "*" or s["Action"] == ["*"] for s in statements.values())
+
+
+def test_the_deploy_policy_fits_in_an_inline_role_policy() -> None:
+    document = json.dumps(deploy_policy("aws", ACCOUNT, "ap-southeast-2", "a" * 63, "aws-compute-platform"))
+    assert len(document) < 10_240  # IAM's limit for a role's inline policies
+
+
+@pytest.mark.parametrize("repository", ["acme", "acme/*", "*/repo", "acme/a/b"])
+def test_the_repository_must_be_one_exact_owner_and_name(repository: str) -> None:
+    with pytest.raises(ValueError, match="owner/name"):
+        BootstrapConfig(repository=repository, region=REGION)
+
+
+def test_the_command_line_reads_every_option() -> None:
+    config = parse_args(
+        [
+            "--repository",
+            REPO,
+            "--region",
+            "eu-central-1",
+            "--environment",
+            "production",
+            "--environment",
+            "staging",
+            "--no-pull-requests",
+            "--state-bucket",
+            "acme-state",
+        ]
+    )
+    assert config == BootstrapConfig(
+        repository=REPO,
+        region="eu-central-1",
+        environments=("production", "staging"),
+        pull_requests=False,
+        state_bucket="acme-state",
+    )
+
+
+def test_the_command_prints_the_repository_settings_to_create(
+    session: boto3.session.Session, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--repository", REPO, "--region", REGION]) == 0
+    printed = capsys.readouterr().out
+    assert f"AWS_DEPLOY_ROLE_ARN  = arn:aws:iam::{ACCOUNT}:role/aws-compute-platform-deploy" in printed
+    assert f"AWS_PREVIEW_ROLE_ARN = arn:aws:iam::{ACCOUNT}:role/aws-compute-platform-preview" in printed
+    assert f"PULUMI_BACKEND_URL   = s3://aws-compute-platform-state-{ACCOUNT}-{REGION}?region={REGION}" in printed
+    assert "PULUMI_CONFIG_PASSPHRASE" in printed
+
+
+class ProviderWithoutStsAudience:
+    """IAM as seen by a second run in an account whose GitHub provider was made for another audience (moto does not
+    implement AddClientIDToOpenIDConnectProvider, so this one call is recorded instead)."""
+
+    arn = f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"
+
+    def __init__(self) -> None:
+        self.added: list[tuple[str, str]] = []
+
+    def list_open_id_connect_providers(self) -> dict[str, Any]:
+        return {
+            "OpenIDConnectProviderList": [
+                {"Arn": f"arn:aws:iam::{ACCOUNT}:oidc-provider/example.com"},
+                {"Arn": self.arn},
+            ]
+        }
+
+    def get_open_id_connect_provider(self, OpenIDConnectProviderArn: str) -> dict[str, Any]:  # noqa: N803
+        assert OpenIDConnectProviderArn == self.arn
+        return {"ClientIDList": ["https://github.com/acme"]}
+
+    def add_client_id_to_open_id_connect_provider(self, OpenIDConnectProviderArn: str, ClientID: str) -> None:  # noqa: N803
+        self.added.append((OpenIDConnectProviderArn, ClientID))
+
+
+def test_an_existing_github_provider_gains_the_sts_audience_instead_of_a_second_provider() -> None:
+    iam = ProviderWithoutStsAudience()
+    created: list[str] = []
+    assert ensure_oidc_provider(iam, created) == iam.arn
+    assert iam.added == [(iam.arn, "sts.amazonaws.com")]
+    assert created == []
