@@ -20,11 +20,19 @@ from costs.readme import README, block, current_block, replace_block
 from costs.refresh import PRICE_LIST_REGION, refresh
 from costs.render import FORMATS
 from plan import load_stack_config, run_stack
+from plan.engine import ROOT
 
 README_STACKS = ("dev", "prod")
 
 
+class UnknownStackError(LookupError):
+    pass
+
+
 def stack_estimate(stack: str, assumptions: Assumptions, progress: TextIO) -> Estimate:
+    if not (ROOT / f"Pulumi.{stack}.yaml").exists():
+        stacks = ", ".join(sorted(p.stem.removeprefix("Pulumi.") for p in ROOT.glob("Pulumi.*.yaml")))
+        raise UnknownStackError(f"no stack file Pulumi.{stack}.yaml (stacks: {stacks})")
     _, config, _ = load_stack_config(stack)
     region = config.get("aws:region") or PRICE_LIST_REGION
     with Progress(f"running the {stack} program under the mock engine and pricing it", progress):
@@ -90,7 +98,11 @@ def main(argv: list[str] | None = None) -> int:
     except AssumptionError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    result = stack_estimate(args.stack, assumptions, sys.stderr)
+    try:
+        result = stack_estimate(args.stack, assumptions, sys.stderr)
+    except UnknownStackError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     sys.stdout.write(FORMATS[args.format](result))
     return 2 if args.fail_on_unpriced and result.unpriced else 0
 

@@ -28,6 +28,12 @@ def estimate(
         if resource.type in free:
             result.free.append(Free(group, resource.name, resource.type, free[resource.type]))
             continue
+        elsewhere = resource.inputs.get("region")
+        if elsewhere and elsewhere != prices.region:
+            # pulumi-aws 7 can place one resource in another region; its prices are not the stack region's.
+            reason = f"created in {elsewhere}, but the estimate prices the stack's region {prices.region} only"
+            result.unpriced.append(Unpriced(group, resource.name, resource.type, reason))
+            continue
         rule = rules.get(resource.type)
         if rule is None:
             result.unpriced.append(Unpriced(group, resource.name, resource.type, "no pricing rule for this type"))

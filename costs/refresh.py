@@ -109,6 +109,7 @@ def refresh(client: Any, template: dict[str, Any], region: str, today: str) -> t
         sku, price, description = found[0]
         if price != entry["price"]:
             report.changed.append(f"{key}: {entry['price']} -> {price}")
+        entry.pop("checked", None)  # it vouched for the old price
         entry.update(
             price=price,
             taken=today,

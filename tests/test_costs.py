@@ -203,6 +203,15 @@ def test_serverless_services_are_priced_at_stated_usage_that_can_be_changed() ->
     assert "lambda.requestsPerMonth, changed" in result.assumptions.describe("lambda.requestsPerMonth")
 
 
+def test_assumptions_come_from_a_yaml_file_then_the_command_line(tmp_path: Path) -> None:
+    usage = tmp_path / "usage.yaml"
+    usage.write_text("s3:\n  storageGb: 500\nlambda.requestsPerMonth: 3000000\n")
+    assumptions = load_assumptions(usage, ["s3.storageGb=50"])
+    assert assumptions["s3.storageGb"] == 50
+    assert assumptions["lambda.requestsPerMonth"] == 3_000_000
+    assert assumptions["sqs.requestsPerMonth"] == 1_000_000  # untouched default
+
+
 def test_an_unknown_assumption_is_refused_not_ignored() -> None:
     with pytest.raises(AssumptionError, match=r"lambda\.requestPerMonth: unknown"):
         load_assumptions(settings=["lambda.requestPerMonth=5"])
@@ -242,6 +251,25 @@ def test_a_type_with_no_rule_and_a_price_missing_from_the_file_are_reported_not_
     assert any(r == "big" and "no price 'ec2.instance.x2gd.large'" in why for r, why in reasons)
     assert monthly_of(result, "big") == pytest.approx(8 * 0.08)  # its volume is still priced
     assert "NOT PRICED (2)" in as_table(result)
+
+
+def test_a_resource_placed_in_another_region_is_reported_not_priced_at_the_stack_region() -> None:
+    def program() -> None:
+        aws.kms.Key("here")
+        aws.kms.Key("there", region="eu-west-1")
+
+    result = price(program)
+    assert monthly_of(result, "here") == 1.0
+    assert [(u.resource, "created in eu-west-1" in u.reason) for u in result.unpriced] == [("there", True)]
+
+
+def test_an_unknown_stack_is_an_error_naming_the_stacks() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "costs", "--stack", "staging"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "no stack file Pulumi.staging.yaml (stacks: dev, prod)" in done.stderr
 
 
 def test_a_region_without_a_price_file_is_reported_as_unpriced(dev_plan: Plan) -> None:
