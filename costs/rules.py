@@ -262,13 +262,19 @@ def monthly(description: str, price_key: str) -> Rule:
 
 def lightsail_instance(ctx: Context) -> RuleResult:
     bundle = ctx.resource.get("bundleId")
-    return [
+    charges = [
         Charge(
             f"Lightsail bundle {bundle} (fixed monthly, public IPv4 and transfer allowance included)",
             1,
             f"lightsail.bundle.{bundle}",
         )
     ]
+    if ctx.resource.get("addOn.type") == "AutoSnapshot" and ctx.resource.get("addOn.status") == "Enabled":
+        gb = ctx.assumptions["lightsail.snapshotGb"]
+        charges.append(
+            ctx.usage(f"{gb:g} GB of automatic snapshots", gb, "lightsail.snapshot.gb", "lightsail.snapshotGb")
+        )
+    return charges
 
 
 def lightsail_database(ctx: Context) -> RuleResult:
@@ -474,6 +480,13 @@ def vpc_endpoint(ctx: Context) -> RuleResult:
     ]
 
 
+def ssm_parameter(ctx: Context) -> RuleResult:
+    tier = ctx.resource.get("tier") or "Standard"
+    if tier == "Standard":
+        return "standard parameters are free"
+    return [Charge(f"{tier} parameter", 1, "ssm.parameter.advanced")]
+
+
 def event_rule(ctx: Context) -> RuleResult:
     return "scheduled rules and AWS service events on the default event bus are free"
 
@@ -524,6 +537,7 @@ RULES: dict[str, Rule] = {
     "aws:ses/emailIdentity:EmailIdentity": ses_identity,
     "aws:sesv2/emailIdentity:EmailIdentity": ses_identity,
     "aws:cloudwatch/eventRule:EventRule": event_rule,
+    "aws:ssm/parameter:Parameter": ssm_parameter,
 }
 
 _NETWORK_PLUMBING = "part of the VPC's configuration, not billed"

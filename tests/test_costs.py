@@ -19,6 +19,7 @@ import pytest
 from botocore.stub import Stubber
 
 from costs import estimate, load_prices
+from costs.__main__ import main
 from costs.assumptions import AssumptionError, Assumptions, load_assumptions
 from costs.model import Estimate
 from costs.progress import Progress
@@ -124,8 +125,9 @@ def test_an_auto_scaling_group_is_priced_at_its_stated_size_and_says_which(
 def test_lightsail_is_priced_at_its_bundles_and_an_attached_static_ip_is_free() -> None:
     def program() -> None:
         site = aws.lightsail.Instance(
-            "site", availability_zone="us-east-1a", blueprint_id="wordpress", bundle_id="small_3_0"
-        )
+            "site", availability_zone="us-east-1a", blueprint_id="wordpress", bundle_id="small_3_0",
+            add_on={"type": "AutoSnapshot", "snapshot_time": "06:00", "status": "Enabled"},
+        )  # fmt: skip
         attached = aws.lightsail.StaticIp("attached", name="attached-ip")
         aws.lightsail.StaticIpAttachment("attach", static_ip_name=attached.name, instance_name=site.name)
         aws.lightsail.StaticIp("spare", name="spare-ip")
@@ -135,7 +137,9 @@ def test_lightsail_is_priced_at_its_bundles_and_an_attached_static_ip_is_free() 
         )  # fmt: skip
 
     result = price(program)
-    assert monthly_of(result, "site") == 12.0
+    site = [i for i in result.items if i.resource == "site"]
+    assert sum(i.monthly for i in site if i.kind == "fixed") == 12.0
+    assert sum(i.monthly for i in site if i.kind == "usage") == pytest.approx(20 * 0.05)  # its automatic snapshots
     assert monthly_of(result, "db") == 15.0
     assert monthly_of(result, "spare") == pytest.approx(0.005 * HOURS)
     assert "attached" in {f.resource for f in result.free}
@@ -263,13 +267,9 @@ def test_a_resource_placed_in_another_region_is_reported_not_priced_at_the_stack
     assert [(u.resource, "created in eu-west-1" in u.reason) for u in result.unpriced] == [("there", True)]
 
 
-def test_an_unknown_stack_is_an_error_naming_the_stacks() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "costs", "--stack", "staging"],
-        cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
-    assert done.returncode == 2
-    assert "no stack file Pulumi.staging.yaml (stacks: dev, prod)" in done.stderr
+def test_an_unknown_stack_is_an_error_naming_the_stacks(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--stack", "staging"]) == 2
+    assert "no stack file Pulumi.staging.yaml (stacks: dev, prod)" in capsys.readouterr().err
 
 
 def test_a_region_without_a_price_file_is_reported_as_unpriced(dev_plan: Plan) -> None:
