@@ -2,7 +2,7 @@
 
 The program runs under the same mock engine as the tests (`plan.run_stack`); every resource it would create is
 priced from a versioned price file per region (`costs/prices/<region>.json`), with usage-based services priced at
-stated, changeable assumptions (`costs/assumptions.yaml`).
+stated assumptions that the command line can change (`costs/assumptions.py`).
 """
 
 from costs.assumptions import Assumptions, load_assumptions

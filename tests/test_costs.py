@@ -122,6 +122,38 @@ def test_an_auto_scaling_group_is_priced_at_its_stated_size_and_says_which(
     assert {f.type for f in result.free} == {"aws:ec2/launchTemplate:LaunchTemplate"}
 
 
+def test_a_load_balancer_pays_hours_an_address_per_public_node_and_assumed_capacity_units() -> None:
+    def program() -> None:
+        vpc = aws.ec2.Vpc("vpc", cidr_block="10.0.0.0/16")
+        subnets = [
+            aws.ec2.Subnet(f"s{i}", vpc_id=vpc.id, cidr_block=f"10.0.{i}.0/24", availability_zone=f"us-east-1{z}")
+            for i, z in enumerate("ab")
+        ]
+        public = aws.lb.LoadBalancer("public", load_balancer_type="application", subnets=[s.id for s in subnets])
+        aws.lb.LoadBalancer("internal", internal=True, subnets=[s.id for s in subnets])
+        group = aws.lb.TargetGroup("web", port=80, protocol="HTTP", vpc_id=vpc.id)
+        aws.lb.Listener(
+            "http", load_balancer_arn=public.arn, port=80,
+            default_actions=[{"type": "forward", "target_group_arn": group.arn}],
+        )  # fmt: skip
+        files = aws.efs.FileSystem("content", encrypted=True, throughput_mode="elastic")
+        aws.efs.BackupPolicy("content", file_system_id=files.id, backup_policy={"status": "ENABLED"})
+        aws.efs.MountTarget("content-a", file_system_id=files.id, subnet_id=subnets[0].id)
+
+    result = price(program, load_assumptions(settings=["loadBalancer.averageLcu=2"]))
+    assert not result.unpriced
+    public = [i for i in result.items if i.resource == "public"]
+    assert sum(i.monthly for i in public if i.kind == "fixed") == pytest.approx(0.0225 * HOURS + 2 * 0.005 * HOURS)
+    assert sum(i.monthly for i in public if i.kind == "usage") == pytest.approx(2 * 0.008 * HOURS)
+    internal = [i for i in result.items if i.resource == "internal"]
+    assert "vpc.public_ipv4" not in {i.price_key for i in internal}
+    # EFS: 10 GB Standard, 10 GB read and 2 GB written with Elastic Throughput, and backups of the 10 GB.
+    assert monthly_of(result, "content") == pytest.approx(10 * 0.30 + 10 * 0.03 + 2 * 0.06 + 10 * 0.05)
+    assert {"aws:lb/targetGroup:TargetGroup", "aws:lb/listener:Listener", "aws:efs/mountTarget:MountTarget"} <= {
+        f.type for f in result.free
+    }
+
+
 def test_lightsail_is_priced_at_its_bundles_and_an_attached_static_ip_is_free() -> None:
     def program() -> None:
         site = aws.lightsail.Instance(
