@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 import io
 import json
 import subprocess
@@ -264,14 +265,17 @@ def test_every_resource_type_of_the_shipped_stacks_is_priced_free_or_usage_based
 
 
 def test_every_type_named_in_the_rules_is_a_real_pulumi_aws_resource_type() -> None:
+    """A misspelt token would never match a planned resource, leaving its real type unpriced."""
     unknown = []
     for token in [*RULES, *FREE]:
         if not token.startswith("aws:"):
             continue
         module_part, class_name = token.split(":")[1:3]
         module = module_part.split("/")[0]
-        python_module = {"lambda": "pulumi_aws.lambda_"}.get(module, f"pulumi_aws.{module}")
-        if not hasattr(importlib.import_module(python_module), class_name):
+        python_module = importlib.import_module({"lambda": "pulumi_aws.lambda_"}.get(module, f"pulumi_aws.{module}"))
+        cls = getattr(python_module, class_name, None)
+        source = inspect.getsourcefile(cls) if cls is not None else None
+        if source is None or f"'{token}'" not in Path(source).read_text():
             unknown.append(token)
     assert not unknown
 
