@@ -67,6 +67,9 @@ def _refresh(region: str, dry_run: bool) -> int:
     client = boto3.client("pricing", region_name=PRICE_LIST_REGION)
     document, report = refresh(client, template, region, dt.datetime.now(dt.UTC).date().isoformat())
     print("\n".join(report.lines()))
+    if not report.updated:
+        print("nothing was refreshed: the price file is left as it was", file=sys.stderr)
+        return 1
     if not dry_run:
         price_file(region).write_text(json.dumps(document, indent=1) + "\n")
         print(f"wrote {price_file(region).relative_to(PRICES_DIR.parent.parent)}")

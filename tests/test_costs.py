@@ -476,3 +476,23 @@ def test_refresh_rebuilds_prices_from_paginated_price_list_answers_and_reports_w
     assert any("ec2.instance.t3.small: 2 products" in p for p in report.problems)
     assert any(k.startswith("lightsail.bundle.nano_3_0") for k in report.by_hand)
     assert template["prices"]["ec2.instance.t3.micro"]["price"] == 0.01  # the template is untouched
+
+
+def test_refresh_for_a_new_region_leaves_out_what_the_price_list_cannot_confirm(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    client = boto3.client("pricing", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    queries = [
+        e for e in json.loads((ROOT / "costs/prices/us-east-1.json").read_text())["prices"].values() if "query" in e
+    ]
+    with Stubber(client) as stub:
+        for _ in queries:
+            stub.add_response("get_products", {"FormatVersion": "aws_v1", "PriceList": []})
+        monkeypatch.setattr("costs.__main__.boto3.client", lambda *args, **kwargs: client)
+        assert main(["refresh", "--region", "eu-west-3", "--dry-run"]) == 1
+    out = capsys.readouterr()
+    assert "0 prices refreshed" in out.out
+    assert "ec2.instance.t3.micro: no product matched; left out" in out.out
+    assert "lightsail.bundle.nano_3_0: no Price List query and no price for eu-west-3" in out.out
+    assert "price file is left as it was" in out.err
+    assert not (ROOT / "costs/prices/eu-west-3.json").exists()
