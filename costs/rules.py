@@ -69,8 +69,10 @@ def _eip_attached_to(plan: Plan, resource: PlannedResource) -> bool:
 def ec2_instance(ctx: Context) -> RuleResult:
     r = ctx.resource
     itype = r.get("instanceType")
+    if not itype and r.get("launchTemplate"):
+        itype = _launch_template(ctx, r).get("instanceType")
     if not itype:
-        raise UnpriceableError("instanceType is not set (a launch template decides it): no rule follows that yet")
+        raise UnpriceableError("no instanceType, on the instance or its launch template")
     charges = [hours(f"{itype} Linux on-demand", f"ec2.instance.{itype}")]
     root = r.get("rootBlockDevice") or {}
     charges += _volume(
@@ -128,8 +130,11 @@ def _lb_charges(ctx: Context, kind: str, nodes: int, nodes_note: str, internal: 
 def load_balancer(ctx: Context) -> RuleResult:
     r = ctx.resource
     kind = r.get("loadBalancerType") or "application"
-    subnets = r.get("subnets") or r.get("subnetMappings") or []
-    nodes, note = (len(subnets), "one per subnet") if subnets else (2, "subnets unknown: 2 assumed")
+    mappings = r.get("subnetMappings") or []
+    subnets = r.get("subnets") or mappings
+    # A network load balancer node given an Elastic IP uses that address, priced on the Elastic IP's own line.
+    own_addresses = [m for m in mappings if not m.get("allocationId")] if mappings else subnets
+    nodes, note = (len(own_addresses), "one per subnet") if subnets else (2, "subnets unknown: 2 assumed")
     return _lb_charges(ctx, str(kind), nodes, note, _truthy(r.get("internal")))
 
 
@@ -143,7 +148,7 @@ def classic_load_balancer(ctx: Context) -> RuleResult:
 def _launch_template(ctx: Context, group: PlannedResource) -> PlannedResource:
     spec = group.get("launchTemplate") or group.get("mixedInstancesPolicy.launchTemplate.launchTemplateSpecification")
     if not spec:
-        raise UnpriceableError("the group has no launch template the estimate can follow")
+        raise UnpriceableError("no launch template the estimate can follow")
     template_id = spec.get("id") or spec.get("launchTemplateId")
     template = ctx.find_by_id(template_id, "aws:ec2/launchTemplate:LaunchTemplate")
     if template is None:
