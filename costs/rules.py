@@ -461,7 +461,7 @@ def log_group(ctx: Context) -> RuleResult:
     return [
         ctx.usage(f"{gb:g} GB ingested", gb, "logs.ingest.gb", "logs.ingestedGbPerMonth"),
         ctx.usage(
-            f"{stored:g} GB kept ({note}; uncompressed, an upper bound)",
+            f"{stored:.3g} GB kept ({note}; uncompressed, an upper bound)",
             stored,
             "logs.storage.gb",
             "logs.ingestedGbPerMonth",
