@@ -316,7 +316,11 @@ def test_both_buckets_are_private_versioned_kms_encrypted_and_refuse_plain_http(
 
 
 def test_uploads_notify_the_import_function_through_a_permission_scoped_to_that_bucket(stack_plan: Plan) -> None:
-    uploads = next(b for b in stack_plan.of_type("aws:s3/bucket:Bucket") if b.name.endswith("-uploads"))
+    [uploads] = [
+        b
+        for b in stack_plan.of_type("aws:s3/bucket:Bucket")
+        if b.name == f"aws-compute-platform-{stack_plan.stack}-orders-uploads"
+    ]
     on_upload = function(stack_plan, "onUpload")
     notification = stack_plan.of_type("aws:s3/bucketNotification:BucketNotification")[0]
     assert notification.inputs["bucket"] == f"{uploads.name}-id"
