@@ -26,27 +26,15 @@ pulumi.export("kmsKeyArn", key.arn)
 pulumi.export("vpcId", network.vpc_id)
 pulumi.export("availabilityZones", network.availability_zones)
 
-if settings.lightsail.enabled:
-    lightsail = LightsailSite(f"{prefix}-lightsail", settings.lightsail, tags)
-    pulumi.export("lightsailStaticIps", lightsail.static_ips)
-    pulumi.export("lightsailUrls", lightsail.urls)
-    pulumi.export("lightsailDatabaseEndpoints", lightsail.endpoints)
-if settings.servers:
-    servers = [Server(f"{prefix}-{s.name}", s, network=network, key=key, tags=tags) for s in settings.servers]
-    pulumi.export("servers", {s.name: server.summary() for s, server in zip(settings.servers, servers, strict=True)})
-if settings.serverless.enabled:
-    orders = ServerlessApi(f"{prefix}-orders", settings.serverless, key, tags)
-    pulumi.export("ordersApiUrl", orders.api_url)
-    pulumi.export("ordersTableName", orders.table_name)
-    pulumi.export("ordersDocumentsBucket", orders.documents_bucket)
-    pulumi.export("ordersUploadsBucket", orders.uploads_bucket)
-    pulumi.export("ordersFailedEventsQueueUrl", orders.failed_events_queue_url)
 if settings.wordpress.enabled:
     wordpress = WordPressFleet(f"{prefix}-wordpress", settings.wordpress, network=network, key=key, tags=tags)
     pulumi.export("wordpressSiteUrl", wordpress.site_url)
     pulumi.export("wordpressLoadBalancerDnsName", wordpress.load_balancer_dns_name)
     pulumi.export("wordpressAutoScalingGroupName", wordpress.autoscaling_group_name)
     pulumi.export("wordpressDatabaseEndpoint", wordpress.database_endpoint)
+if settings.servers:
+    servers = [Server(f"{prefix}-{s.name}", s, network=network, key=key, tags=tags) for s in settings.servers]
+    pulumi.export("servers", {s.name: server.summary() for s, server in zip(settings.servers, servers, strict=True)})
 if settings.beanstalk.enabled:
     payroll = BeanstalkApp(f"{prefix}-payroll", settings.beanstalk, network, key, tags)
     pulumi.export("payrollUrl", payroll.url)
@@ -54,3 +42,15 @@ if settings.beanstalk.enabled:
     pulumi.export("payrollQueueUrl", payroll.queue.url)
     pulumi.export("payrollDeadLetterQueueUrl", payroll.dead_letters.url)
     pulumi.export("payrollUploadsBucket", payroll.uploads.bucket)
+if settings.serverless.enabled:
+    orders = ServerlessApi(f"{prefix}-orders", settings.serverless, key, tags)
+    pulumi.export("ordersApiUrl", orders.api_url)
+    pulumi.export("ordersTableName", orders.table_name)
+    pulumi.export("ordersDocumentsBucket", orders.documents_bucket)
+    pulumi.export("ordersUploadsBucket", orders.uploads_bucket)
+    pulumi.export("ordersFailedEventsQueueUrl", orders.failed_events_queue_url)
+if settings.lightsail.enabled:
+    lightsail = LightsailSite(f"{prefix}-lightsail", settings.lightsail, tags)
+    pulumi.export("lightsailStaticIps", lightsail.static_ips)
+    pulumi.export("lightsailUrls", lightsail.urls)
+    pulumi.export("lightsailDatabaseEndpoints", lightsail.endpoints)
