@@ -749,7 +749,8 @@ def test_the_readme_documents_every_lightsail_setting() -> None:
 
 def test_the_readme_says_how_to_finish_the_wordpress_setup_and_why_bitnami_is_gone() -> None:
     readme = (Path(ROOT) / "README.md").read_text()
-    section = readme[readme.index("## Lightsail") : readme.index("## Server")]
+    start = readme.index("## Lightsail")
+    section = readme[start : readme.index("\n## ", start + 1)]
     for needed in (
         "aws lightsail get-relational-database-master-user-password --relational-database-name",
         "lightsailDatabaseEndpoints",
