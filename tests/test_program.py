@@ -74,3 +74,21 @@ def test_a_missing_required_key_is_named() -> None:
     with pytest.raises(SettingsError) as failure:
         run_stack("dev", {"aws-compute-platform:owner": ""})
     assert "aws-compute-platform:owner" in failure.value.keys
+
+
+def test_config_passed_the_way_the_pulumi_cli_passes_it_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A real `pulumi up` hands the program its config as JSON in PULUMI_CONFIG, not through the runtime."""
+    import json
+    import runpy
+
+    from plan import load_stack_config, run_program
+    from plan.engine import ROOT
+
+    project, config, secret_keys = load_stack_config("prod")
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps(config))
+    monkeypatch.setenv("PULUMI_CONFIG_SECRET_KEYS", json.dumps(secret_keys))
+    plan = run_program(
+        lambda: runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__"), project=project, stack="prod"
+    )
+    assert plan.outputs["availabilityZones"] == ["us-east-1a", "us-east-1b", "us-east-1c"]
+    assert len(plan.of_type("aws:ec2/natGateway:NatGateway")) == 3
