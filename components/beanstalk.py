@@ -21,6 +21,7 @@ from components.config import Section
 from components.encryption import EncryptionKey
 from components.instance_types import architecture, instance_type
 from components.network import Network
+from components.storage import PrivateBucket
 from components.tags import Tags
 
 APP_DIR = Path(__file__).resolve().parent.parent / "apps" / "payroll"
@@ -294,7 +295,15 @@ class BeanstalkApp(pulumi.ComponentResource):
         account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
 
         # -- storage and messaging ---------------------------------------------------------------------------------
-        self.uploads = self._bucket(f"{name}-uploads", key, tags, kms=True, versioned=True, protect=args.protect)
+        self.uploads = PrivateBucket(
+            f"{name}-uploads",
+            key=key,
+            tags=tags,
+            versioned=True,
+            force_destroy=not args.protect,
+            protect=args.protect,
+            opts=child,
+        )
         aws.s3.BucketLifecycleConfiguration(
             f"{name}-uploads-lifecycle",
             bucket=self.uploads.id,
@@ -348,7 +357,9 @@ class BeanstalkApp(pulumi.ComponentResource):
         # -- application and its versions -------------------------------------------------------------------------
         # Elastic Beanstalk cannot read source bundles encrypted with a customer-managed KMS key, so the bundle
         # bucket uses S3-managed keys; it holds only code, never payroll data.
-        self.versions = self._bucket(f"{name}-versions", key, tags, kms=False, versioned=False, protect=False)
+        self.versions = PrivateBucket(
+            f"{name}-versions", key=None, tags=tags, versioned=False, force_destroy=True, opts=child
+        )
         self.service_role = aws.iam.Role(
             f"{name}-service",
             assume_role_policy=_trust(
@@ -573,56 +584,6 @@ class BeanstalkApp(pulumi.ComponentResource):
             }
         )
 
-    def _bucket(
-        self, name: str, key: EncryptionKey, tags: Tags, *, kms: bool, versioned: bool, protect: bool
-    ) -> aws.s3.Bucket:
-        child = pulumi.ResourceOptions(parent=self)
-        bucket = aws.s3.Bucket(
-            name,
-            force_destroy=not protect,
-            tags=tags(name),
-            opts=pulumi.ResourceOptions(parent=self, protect=protect),
-        )
-        block = aws.s3.BucketPublicAccessBlock(
-            name,
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=child,
-        )
-        default: dict[str, pulumi.Input[str]] = (
-            {"sse_algorithm": "aws:kms", "kms_master_key_id": key.arn} if kms else {"sse_algorithm": "AES256"}
-        )
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            name,
-            bucket=bucket.id,
-            rules=[{"apply_server_side_encryption_by_default": default, "bucket_key_enabled": kms}],
-            opts=child,
-        )
-        if versioned:
-            aws.s3.BucketVersioning(name, bucket=bucket.id, versioning_configuration={"status": "Enabled"}, opts=child)
-        aws.s3.BucketPolicy(
-            name,
-            bucket=bucket.id,
-            policy=bucket.arn.apply(
-                lambda arn: _policy(
-                    {
-                        "Sid": "DenyInsecureTransport",
-                        "Effect": "Deny",
-                        "Principal": "*",
-                        "Action": "s3:*",
-                        "Resource": [arn, f"{arn}/*"],
-                        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                    }
-                )
-            ),
-            # S3 refuses a bucket policy while the public access block is being set up.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[block]),
-        )
-        return bucket
-
     def _instance_profile(
         self,
         name: str,
@@ -685,7 +646,7 @@ def _instances(
 
 
 def _properties(
-    args: BeanstalkArgs, uploads: aws.s3.Bucket, queue: aws.sqs.Queue, region: pulumi.Input[str], **extra: str
+    args: BeanstalkArgs, uploads: PrivateBucket, queue: aws.sqs.Queue, region: pulumi.Input[str], **extra: str
 ) -> list[Setting]:
     values: dict[str, pulumi.Input[str]] = {
         "UPLOADS_BUCKET": uploads.bucket,
@@ -703,7 +664,7 @@ def web_settings(
     network: Network,
     service_role: aws.iam.Role,
     profile: aws.iam.InstanceProfile,
-    uploads: aws.s3.Bucket,
+    uploads: PrivateBucket,
     queue: aws.sqs.Queue,
     region: pulumi.Input[str],
 ) -> list[Setting]:
@@ -752,7 +713,7 @@ def worker_settings(
     network: Network,
     service_role: aws.iam.Role,
     profile: aws.iam.InstanceProfile,
-    uploads: aws.s3.Bucket,
+    uploads: PrivateBucket,
     queue: aws.sqs.Queue,
     region: pulumi.Input[str],
 ) -> list[Setting]:

@@ -21,6 +21,7 @@ from components.config import Section
 from components.encryption import EncryptionKey
 from components.instance_types import architecture, instance_type
 from components.network import Network
+from components.storage import PrivateBucket
 from components.tags import Tags
 
 APP_DIR = Path(__file__).resolve().parent.parent / "apps" / "wordpress"
@@ -428,7 +429,7 @@ class WordPressFleet(pulumi.ComponentResource):
 
         # -- load balancer ----------------------------------------------------------------------------------------
         lb = args.load_balancer
-        access_logs = self._access_log_bucket(name, args, tags, identity, partition) if lb.access_logs else None
+        access_logs = self._access_log_bucket(name, args, tags, identity) if lb.access_logs else None
         self.load_balancer = aws.lb.LoadBalancer(
             f"{name}-alb",
             # Load balancer and target group names are limited to 32 characters, too few for the stack's logical
@@ -441,9 +442,9 @@ class WordPressFleet(pulumi.ComponentResource):
             drop_invalid_header_fields=lb.drop_invalid_header_fields,
             enable_deletion_protection=lb.deletion_protection,
             idle_timeout=lb.idle_timeout_s,
-            access_logs={"bucket": access_logs[0].bucket, "prefix": "alb", "enabled": True} if access_logs else None,
+            access_logs={"bucket": access_logs.bucket, "prefix": "alb", "enabled": True} if access_logs else None,
             tags=tags(f"{name}-alb"),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[access_logs[1]] if access_logs else None),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[access_logs.policy] if access_logs else None),
         )
         self.target_group = aws.lb.TargetGroup(
             f"{name}-web",
@@ -674,38 +675,32 @@ class WordPressFleet(pulumi.ComponentResource):
         args: WordPressArgs,
         tags: Tags,
         identity: pulumi.Output[aws.GetCallerIdentityResult],
-        partition: pulumi.Output[aws.GetPartitionResult],
-    ) -> tuple[aws.s3.Bucket, aws.s3.BucketPolicy]:
+    ) -> PrivateBucket:
         """A private, TLS-only bucket for the load balancer's access logs.
 
         ALB log delivery supports only SSE-S3 (AES256) buckets, not KMS keys, so this is the one bucket of the stack
         not encrypted with the stack key.
         """
         child = pulumi.ResourceOptions(parent=self)
-        bucket = aws.s3.Bucket(
-            f"{name}-alb-logs", force_destroy=not args.protect, tags=tags(f"{name}-alb-logs"), opts=child
-        )
-        aws.s3.BucketPublicAccessBlock(
+        elb_account = aws.elb.get_service_account_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        logs = PrivateBucket(
             f"{name}-alb-logs",
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
+            key=None,
+            tags=tags,
+            versioned=False,
+            force_destroy=not args.protect,
+            grants=lambda arn: pulumi.Output.all(arn, identity.account_id, elb_account.arn).apply(
+                lambda a: _log_delivery_statements(a[0], a[1], a[2])
+            ),
+            tls_statement_id="RefuseUnencryptedTransport",
             opts=child,
         )
         aws.s3.BucketOwnershipControls(
-            f"{name}-alb-logs", bucket=bucket.id, rule={"object_ownership": "BucketOwnerEnforced"}, opts=child
-        )
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-alb-logs",
-            bucket=bucket.id,
-            rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}],
-            opts=child,
+            f"{name}-alb-logs", bucket=logs.id, rule={"object_ownership": "BucketOwnerEnforced"}, opts=child
         )
         aws.s3.BucketLifecycleConfiguration(
             f"{name}-alb-logs",
-            bucket=bucket.id,
+            bucket=logs.id,
             rules=[
                 {
                     "id": "expire-access-logs",
@@ -716,22 +711,13 @@ class WordPressFleet(pulumi.ComponentResource):
             ],
             opts=child,
         )
-        elb_account = aws.elb.get_service_account_output(opts=pulumi.InvokeOutputOptions(parent=self))
-        policy = aws.s3.BucketPolicy(
-            f"{name}-alb-logs",
-            bucket=bucket.id,
-            policy=pulumi.Output.all(bucket.arn, identity.account_id, elb_account.arn).apply(
-                lambda a: _log_bucket_policy(a[0], a[1], a[2])
-            ),
-            opts=child,
-        )
-        return bucket, policy
+        return logs
 
 
-def _log_bucket_policy(bucket_arn: str, account_id: str, elb_account_arn: str) -> str:
+def _log_delivery_statements(bucket_arn: str, account_id: str, elb_account_arn: str) -> list[dict[str, object]]:
     """ELB writes under alb/AWSLogs/<account>/: the regional ELB account (older regions) or the log-delivery service."""
     logs = f"{bucket_arn}/alb/AWSLogs/{account_id}/*"
-    return _policy(
+    return [
         {
             "Sid": "ElbDeliversAccessLogs",
             "Effect": "Allow",
@@ -746,15 +732,7 @@ def _log_bucket_policy(bucket_arn: str, account_id: str, elb_account_arn: str) -
             "Action": "s3:PutObject",
             "Resource": logs,
         },
-        {
-            "Sid": "RefuseUnencryptedTransport",
-            "Effect": "Deny",
-            "Principal": "*",
-            "Action": "s3:*",
-            "Resource": [bucket_arn, f"{bucket_arn}/*"],
-            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-        },
-    )
+    ]
 
 
 def _instance_policy(
