@@ -541,31 +541,30 @@ class BeanstalkApp(pulumi.ComponentResource):
             queue=self.queue,
             region=region,
         )
-        common = [*service_policies, *encryption]
-        self.web = aws.elasticbeanstalk.Environment(
-            f"{name}-web",
-            name=args.web_environment_name,
-            application=self.application.name,
-            tier="WebServer",
-            solution_stack_name=platform,
-            version=self.version.name,
-            settings=self.web_settings,
-            tags=tags(args.web_environment_name),
-            # An explicit name is needed (autonaming would pass 40 characters); it forces delete-then-create.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[*common, *web_policies], delete_before_replace=True),
-        )
-        self.worker = aws.elasticbeanstalk.Environment(
-            f"{name}-worker",
-            name=args.worker_environment_name,
-            application=self.application.name,
-            tier="Worker",
-            solution_stack_name=platform,
-            version=self.version.name,
-            settings=self.worker_settings,
-            tags=tags(args.worker_environment_name),
-            opts=pulumi.ResourceOptions(
-                parent=self, depends_on=[*common, *worker_policies], delete_before_replace=True
-            ),
+
+        def environment(
+            suffix: str, env_name: str, tier: str, settings: list[Setting], policies: list[pulumi.Resource]
+        ) -> aws.elasticbeanstalk.Environment:
+            return aws.elasticbeanstalk.Environment(
+                f"{name}-{suffix}",
+                name=env_name,
+                application=self.application.name,
+                tier=tier,
+                solution_stack_name=platform,
+                version=self.version.name,
+                settings=settings,
+                tags=tags(env_name),
+                # An explicit name is needed (autonaming would pass 40 characters); it forces delete-then-create.
+                opts=pulumi.ResourceOptions(
+                    parent=self,
+                    depends_on=[*service_policies, *encryption, *policies],
+                    delete_before_replace=True,
+                ),
+            )
+
+        self.web = environment("web", args.web_environment_name, "WebServer", self.web_settings, web_policies)
+        self.worker = environment(
+            "worker", args.worker_environment_name, "Worker", self.worker_settings, worker_policies
         )
 
         self.url: pulumi.Output[str] = self.web.cname.apply(
