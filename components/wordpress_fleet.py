@@ -8,6 +8,7 @@ that password at boot (and after each rotation) with their own role; it never ap
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import shlex
 from dataclasses import dataclass, field
@@ -283,31 +284,27 @@ class WordPressFleet(pulumi.ComponentResource):
         self.db_group = group("db-sg", "WordPress database: MySQL from the instances only")
         self.efs_group = group("efs-sg", "WordPress content: NFS from the instances only")
 
-        def ingress(rule: str, target: aws.ec2.SecurityGroup, port: int, **source: pulumi.Input[str]) -> None:
-            aws.vpc.SecurityGroupIngressRule(
+        def tcp_rule(
+            kind: type[aws.vpc.SecurityGroupIngressRule | aws.vpc.SecurityGroupEgressRule],
+            rule: str,
+            group: aws.ec2.SecurityGroup,
+            port: int,
+            **peer: pulumi.Input[str],
+        ) -> None:
+            kind(
                 f"{name}-{rule}",
-                security_group_id=target.id,
+                security_group_id=group.id,
                 ip_protocol="tcp",
                 from_port=port,
                 to_port=port,
                 description=rule,
                 tags=tags(f"{name}-{rule}"),
                 opts=child,
-                **source,
+                **peer,
             )
 
-        def egress(rule: str, origin: aws.ec2.SecurityGroup, port: int, **destination: pulumi.Input[str]) -> None:
-            aws.vpc.SecurityGroupEgressRule(
-                f"{name}-{rule}",
-                security_group_id=origin.id,
-                ip_protocol="tcp",
-                from_port=port,
-                to_port=port,
-                description=rule,
-                tags=tags(f"{name}-{rule}"),
-                opts=child,
-                **destination,
-            )
+        ingress = functools.partial(tcp_rule, aws.vpc.SecurityGroupIngressRule)
+        egress = functools.partial(tcp_rule, aws.vpc.SecurityGroupEgressRule)
 
         # 443 stays open without a certificate too, so adding one later changes only the listeners.
         ingress("http-from-internet", self.lb_group, 80, cidr_ipv4="0.0.0.0/0")
