@@ -17,6 +17,7 @@ from pathlib import Path
 import pulumi
 import pulumi_aws as aws
 
+from components.aws_context import aws_context
 from components.config import Section
 from components.encryption import EncryptionKey
 from components.instance_types import architecture, instance_type
@@ -290,9 +291,7 @@ class BeanstalkApp(pulumi.ComponentResource):
     ) -> None:
         super().__init__("acp:compute:BeanstalkApp", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self)).partition
-        region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
-        account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
+        context = aws_context(self)
 
         # -- storage and messaging ---------------------------------------------------------------------------------
         self.uploads = PrivateBucket(
@@ -372,7 +371,7 @@ class BeanstalkApp(pulumi.ComponentResource):
             aws.iam.RolePolicyAttachment(
                 f"{name}-service-{short}",
                 role=self.service_role.name,
-                policy_arn=partition.apply(lambda p, arn=arn: f"arn:{p}:iam::aws:policy/{arn}"),
+                policy_arn=pulumi.Output.concat("arn:", context.partition, f":iam::aws:policy/{arn}"),
                 opts=child,
             )
             for short, arn in (
@@ -432,7 +431,7 @@ class BeanstalkApp(pulumi.ComponentResource):
         web_profile, web_policies = self._instance_profile(
             f"{name}-web",
             "AWSElasticBeanstalkWebTier",
-            partition,
+            context.partition,
             tags,
             pulumi.Output.all(self.uploads.arn, self.queue.arn, key.arn).apply(
                 lambda a: _policy(
@@ -455,9 +454,11 @@ class BeanstalkApp(pulumi.ComponentResource):
         worker_profile, worker_policies = self._instance_profile(
             f"{name}-worker",
             "AWSElasticBeanstalkWorkerTier",
-            partition,
+            context.partition,
             tags,
-            pulumi.Output.all(self.uploads.arn, self.queue.arn, key.arn, partition, region, account).apply(
+            pulumi.Output.all(
+                self.uploads.arn, self.queue.arn, key.arn, context.partition, context.region, context.account_id
+            ).apply(
                 lambda a: _policy(
                     {
                         "Sid": "ReadUploadsAndResults",
@@ -530,7 +531,7 @@ class BeanstalkApp(pulumi.ComponentResource):
             profile=web_profile,
             uploads=self.uploads,
             queue=self.queue,
-            region=region,
+            region=context.region,
         )
         self.worker_settings = worker_settings(
             args,
@@ -539,7 +540,7 @@ class BeanstalkApp(pulumi.ComponentResource):
             profile=worker_profile,
             uploads=self.uploads,
             queue=self.queue,
-            region=region,
+            region=context.region,
         )
 
         def environment(

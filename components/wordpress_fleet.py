@@ -18,6 +18,7 @@ import pulumi
 import pulumi_aws as aws
 import yaml
 
+from components.aws_context import aws_context
 from components.config import Section
 from components.encryption import EncryptionKey
 from components.instance_types import architecture, instance_type
@@ -265,9 +266,7 @@ class WordPressFleet(pulumi.ComponentResource):
         super().__init__("acp:compute:WordPressFleet", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         invoke = pulumi.InvokeOutputOptions(parent=self)
-        identity = aws.get_caller_identity_output(opts=invoke)
-        partition = aws.get_partition_output(opts=invoke)
-        region = aws.get_region_output(opts=invoke)
+        context = aws_context(self)
 
         # -- security groups: each tier accepts only the tier in front of it ----------------------------------
         def group(suffix: str, description: str) -> aws.ec2.SecurityGroup:
@@ -426,7 +425,7 @@ class WordPressFleet(pulumi.ComponentResource):
 
         # -- load balancer ----------------------------------------------------------------------------------------
         lb = args.load_balancer
-        access_logs = self._access_log_bucket(name, args, tags, identity) if lb.access_logs else None
+        access_logs = self._access_log_bucket(name, args, tags, context.account_id) if lb.access_logs else None
         self.load_balancer = aws.lb.LoadBalancer(
             f"{name}-alb",
             # Load balancer and target group names are limited to 32 characters, too few for the stack's logical
@@ -507,14 +506,14 @@ class WordPressFleet(pulumi.ComponentResource):
         aws.iam.RolePolicyAttachment(
             f"{name}-instance-ssm",
             role=role.name,
-            policy_arn=partition.partition.apply(lambda p: f"arn:{p}:iam::aws:policy/AmazonSSMManagedInstanceCore"),
+            policy_arn=context.partition.apply(lambda p: f"arn:{p}:iam::aws:policy/AmazonSSMManagedInstanceCore"),
             opts=child,
         )
         boot_policy = aws.iam.RolePolicy(
             f"{name}-instance-boot",
             role=role.id,
             policy=pulumi.Output.all(
-                self.db_secret_arn, key.arn, partition.partition, region.region, identity.account_id
+                self.db_secret_arn, key.arn, context.partition, context.region, context.account_id
             ).apply(
                 lambda a: _instance_policy(
                     secret_arn=a[0], key_arn=a[1], partition=a[2], region=a[3], account_id=a[4], asg_name=asg_name
@@ -528,7 +527,7 @@ class WordPressFleet(pulumi.ComponentResource):
             name=AMI_PARAMETER.format(arch=architecture(args.instance_type)), opts=invoke
         )
         user_data = pulumi.Output.all(
-            region.region, self.database.address, self.db_secret_arn, self.file_system.id
+            context.region, self.database.address, self.db_secret_arn, self.file_system.id
         ).apply(
             lambda a: base64.b64encode(
                 cloud_config(
@@ -671,7 +670,7 @@ class WordPressFleet(pulumi.ComponentResource):
         name: str,
         args: WordPressArgs,
         tags: Tags,
-        identity: pulumi.Output[aws.GetCallerIdentityResult],
+        account_id: pulumi.Output[str],
     ) -> PrivateBucket:
         """A private, TLS-only bucket for the load balancer's access logs.
 
@@ -686,7 +685,7 @@ class WordPressFleet(pulumi.ComponentResource):
             tags=tags,
             versioned=False,
             force_destroy=not args.protect,
-            grants=lambda arn: pulumi.Output.all(arn, identity.account_id, elb_account.arn).apply(
+            grants=lambda arn: pulumi.Output.all(arn, account_id, elb_account.arn).apply(
                 lambda a: _log_delivery_statements(a[0], a[1], a[2])
             ),
             tls_statement_id="RefuseUnencryptedTransport",
