@@ -402,7 +402,17 @@ def ensure_oidc_provider(iam: Any, created: list[str]) -> str:
     return arn
 
 
-def ensure_role(iam: Any, name: str, trust: dict[str, Any], description: str, created: list[str]) -> str:
+def ensure_role(
+    iam: Any,
+    name: str,
+    *,
+    trust: dict[str, Any],
+    description: str,
+    policy_name: str,
+    policy: dict[str, Any],
+    created: list[str],
+) -> str:
+    """The role with this trust and its one inline policy, created or brought up to date."""
     document = json.dumps(trust)
     try:
         arn = str(iam.get_role(RoleName=name)["Role"]["Arn"])
@@ -419,8 +429,9 @@ def ensure_role(iam: Any, name: str, trust: dict[str, Any], description: str, cr
             )["Role"]["Arn"]
         )
         created.append(arn)
-        return arn
-    iam.update_assume_role_policy(RoleName=name, PolicyDocument=document)
+    else:
+        iam.update_assume_role_policy(RoleName=name, PolicyDocument=document)
+    iam.put_role_policy(RoleName=name, PolicyName=policy_name, PolicyDocument=json.dumps(policy))
     return arn
 
 
@@ -500,34 +511,26 @@ def bootstrap(config: BootstrapConfig, session: Any) -> BootstrapResult:
     )
     provider_arn = ensure_oidc_provider(iam, created)
 
-    deploy_name = f"{config.name_prefix}-deploy"
     deploy_arn = ensure_role(
         iam,
-        deploy_name,
-        trust_policy(provider_arn, deploy_subjects(config)),
-        f"pulumi up from {config.repository} ({config.branch} and protected environments)",
-        created,
-    )
-    iam.put_role_policy(
-        RoleName=deploy_name,
-        PolicyName="deploy",
-        PolicyDocument=json.dumps(deploy_policy(partition, account_id, config.region, bucket, config.name_prefix)),
+        f"{config.name_prefix}-deploy",
+        trust=trust_policy(provider_arn, deploy_subjects(config)),
+        description=f"pulumi up from {config.repository} ({config.branch} and protected environments)",
+        policy_name="deploy",
+        policy=deploy_policy(partition, account_id, config.region, bucket, config.name_prefix),
+        created=created,
     )
 
     preview_arn: str | None = None
     if config.pull_requests:
-        preview_name = f"{config.name_prefix}-preview"
         preview_arn = ensure_role(
             iam,
-            preview_name,
-            trust_policy(provider_arn, preview_subjects(config)),
-            f"pulumi preview from pull requests of {config.repository} (read-only)",
-            created,
-        )
-        iam.put_role_policy(
-            RoleName=preview_name,
-            PolicyName="preview",
-            PolicyDocument=json.dumps(preview_policy(partition, config.region, bucket)),
+            f"{config.name_prefix}-preview",
+            trust=trust_policy(provider_arn, preview_subjects(config)),
+            description=f"pulumi preview from pull requests of {config.repository} (read-only)",
+            policy_name="preview",
+            policy=preview_policy(partition, config.region, bucket),
+            created=created,
         )
 
     return BootstrapResult(

@@ -17,10 +17,12 @@ from pathlib import Path
 import pulumi
 import pulumi_aws as aws
 
+from components.aws_context import aws_context
 from components.config import Section
 from components.encryption import EncryptionKey
 from components.instance_types import architecture, instance_type
 from components.network import Network
+from components.storage import PrivateBucket
 from components.tags import Tags
 
 APP_DIR = Path(__file__).resolve().parent.parent / "apps" / "payroll"
@@ -289,12 +291,18 @@ class BeanstalkApp(pulumi.ComponentResource):
     ) -> None:
         super().__init__("acp:compute:BeanstalkApp", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self)).partition
-        region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
-        account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
+        context = aws_context(self)
 
         # -- storage and messaging ---------------------------------------------------------------------------------
-        self.uploads = self._bucket(f"{name}-uploads", key, tags, kms=True, versioned=True, protect=args.protect)
+        self.uploads = PrivateBucket(
+            f"{name}-uploads",
+            key=key,
+            tags=tags,
+            versioned=True,
+            force_destroy=not args.protect,
+            protect=args.protect,
+            opts=child,
+        )
         aws.s3.BucketLifecycleConfiguration(
             f"{name}-uploads-lifecycle",
             bucket=self.uploads.id,
@@ -348,7 +356,9 @@ class BeanstalkApp(pulumi.ComponentResource):
         # -- application and its versions -------------------------------------------------------------------------
         # Elastic Beanstalk cannot read source bundles encrypted with a customer-managed KMS key, so the bundle
         # bucket uses S3-managed keys; it holds only code, never payroll data.
-        self.versions = self._bucket(f"{name}-versions", key, tags, kms=False, versioned=False, protect=False)
+        self.versions = PrivateBucket(
+            f"{name}-versions", key=None, tags=tags, versioned=False, force_destroy=True, opts=child
+        )
         self.service_role = aws.iam.Role(
             f"{name}-service",
             assume_role_policy=_trust(
@@ -361,7 +371,7 @@ class BeanstalkApp(pulumi.ComponentResource):
             aws.iam.RolePolicyAttachment(
                 f"{name}-service-{short}",
                 role=self.service_role.name,
-                policy_arn=partition.apply(lambda p, arn=arn: f"arn:{p}:iam::aws:policy/{arn}"),
+                policy_arn=pulumi.Output.concat("arn:", context.partition, f":iam::aws:policy/{arn}"),
                 opts=child,
             )
             for short, arn in (
@@ -421,7 +431,7 @@ class BeanstalkApp(pulumi.ComponentResource):
         web_profile, web_policies = self._instance_profile(
             f"{name}-web",
             "AWSElasticBeanstalkWebTier",
-            partition,
+            context.partition,
             tags,
             pulumi.Output.all(self.uploads.arn, self.queue.arn, key.arn).apply(
                 lambda a: _policy(
@@ -444,9 +454,11 @@ class BeanstalkApp(pulumi.ComponentResource):
         worker_profile, worker_policies = self._instance_profile(
             f"{name}-worker",
             "AWSElasticBeanstalkWorkerTier",
-            partition,
+            context.partition,
             tags,
-            pulumi.Output.all(self.uploads.arn, self.queue.arn, key.arn, partition, region, account).apply(
+            pulumi.Output.all(
+                self.uploads.arn, self.queue.arn, key.arn, context.partition, context.region, context.account_id
+            ).apply(
                 lambda a: _policy(
                     {
                         "Sid": "ReadUploadsAndResults",
@@ -519,7 +531,7 @@ class BeanstalkApp(pulumi.ComponentResource):
             profile=web_profile,
             uploads=self.uploads,
             queue=self.queue,
-            region=region,
+            region=context.region,
         )
         self.worker_settings = worker_settings(
             args,
@@ -528,33 +540,32 @@ class BeanstalkApp(pulumi.ComponentResource):
             profile=worker_profile,
             uploads=self.uploads,
             queue=self.queue,
-            region=region,
+            region=context.region,
         )
-        common = [*service_policies, *encryption]
-        self.web = aws.elasticbeanstalk.Environment(
-            f"{name}-web",
-            name=args.web_environment_name,
-            application=self.application.name,
-            tier="WebServer",
-            solution_stack_name=platform,
-            version=self.version.name,
-            settings=self.web_settings,
-            tags=tags(args.web_environment_name),
-            # An explicit name is needed (autonaming would pass 40 characters); it forces delete-then-create.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[*common, *web_policies], delete_before_replace=True),
-        )
-        self.worker = aws.elasticbeanstalk.Environment(
-            f"{name}-worker",
-            name=args.worker_environment_name,
-            application=self.application.name,
-            tier="Worker",
-            solution_stack_name=platform,
-            version=self.version.name,
-            settings=self.worker_settings,
-            tags=tags(args.worker_environment_name),
-            opts=pulumi.ResourceOptions(
-                parent=self, depends_on=[*common, *worker_policies], delete_before_replace=True
-            ),
+
+        def environment(
+            suffix: str, env_name: str, tier: str, settings: list[Setting], policies: list[pulumi.Resource]
+        ) -> aws.elasticbeanstalk.Environment:
+            return aws.elasticbeanstalk.Environment(
+                f"{name}-{suffix}",
+                name=env_name,
+                application=self.application.name,
+                tier=tier,
+                solution_stack_name=platform,
+                version=self.version.name,
+                settings=settings,
+                tags=tags(env_name),
+                # An explicit name is needed (autonaming would pass 40 characters); it forces delete-then-create.
+                opts=pulumi.ResourceOptions(
+                    parent=self,
+                    depends_on=[*service_policies, *encryption, *policies],
+                    delete_before_replace=True,
+                ),
+            )
+
+        self.web = environment("web", args.web_environment_name, "WebServer", self.web_settings, web_policies)
+        self.worker = environment(
+            "worker", args.worker_environment_name, "Worker", self.worker_settings, worker_policies
         )
 
         self.url: pulumi.Output[str] = self.web.cname.apply(
@@ -572,56 +583,6 @@ class BeanstalkApp(pulumi.ComponentResource):
                 "uploadsBucket": self.uploads.bucket,
             }
         )
-
-    def _bucket(
-        self, name: str, key: EncryptionKey, tags: Tags, *, kms: bool, versioned: bool, protect: bool
-    ) -> aws.s3.Bucket:
-        child = pulumi.ResourceOptions(parent=self)
-        bucket = aws.s3.Bucket(
-            name,
-            force_destroy=not protect,
-            tags=tags(name),
-            opts=pulumi.ResourceOptions(parent=self, protect=protect),
-        )
-        block = aws.s3.BucketPublicAccessBlock(
-            name,
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=child,
-        )
-        default: dict[str, pulumi.Input[str]] = (
-            {"sse_algorithm": "aws:kms", "kms_master_key_id": key.arn} if kms else {"sse_algorithm": "AES256"}
-        )
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            name,
-            bucket=bucket.id,
-            rules=[{"apply_server_side_encryption_by_default": default, "bucket_key_enabled": kms}],
-            opts=child,
-        )
-        if versioned:
-            aws.s3.BucketVersioning(name, bucket=bucket.id, versioning_configuration={"status": "Enabled"}, opts=child)
-        aws.s3.BucketPolicy(
-            name,
-            bucket=bucket.id,
-            policy=bucket.arn.apply(
-                lambda arn: _policy(
-                    {
-                        "Sid": "DenyInsecureTransport",
-                        "Effect": "Deny",
-                        "Principal": "*",
-                        "Action": "s3:*",
-                        "Resource": [arn, f"{arn}/*"],
-                        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                    }
-                )
-            ),
-            # S3 refuses a bucket policy while the public access block is being set up.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[block]),
-        )
-        return bucket
 
     def _instance_profile(
         self,
@@ -685,7 +646,7 @@ def _instances(
 
 
 def _properties(
-    args: BeanstalkArgs, uploads: aws.s3.Bucket, queue: aws.sqs.Queue, region: pulumi.Input[str], **extra: str
+    args: BeanstalkArgs, uploads: PrivateBucket, queue: aws.sqs.Queue, region: pulumi.Input[str], **extra: str
 ) -> list[Setting]:
     values: dict[str, pulumi.Input[str]] = {
         "UPLOADS_BUCKET": uploads.bucket,
@@ -703,7 +664,7 @@ def web_settings(
     network: Network,
     service_role: aws.iam.Role,
     profile: aws.iam.InstanceProfile,
-    uploads: aws.s3.Bucket,
+    uploads: PrivateBucket,
     queue: aws.sqs.Queue,
     region: pulumi.Input[str],
 ) -> list[Setting]:
@@ -752,7 +713,7 @@ def worker_settings(
     network: Network,
     service_role: aws.iam.Role,
     profile: aws.iam.InstanceProfile,
-    uploads: aws.s3.Bucket,
+    uploads: PrivateBucket,
     queue: aws.sqs.Queue,
     region: pulumi.Input[str],
 ) -> list[Setting]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.aws_context import aws_context
 from components.config import Section
 from components.tags import Tags
 
@@ -84,15 +85,13 @@ class EncryptionKey(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: EncryptionArgs, tags: Tags, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("acp:security:EncryptionKey", name, None, opts)
-        identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
-        partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self))
-        region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        context = aws_context(self)
         self.key = aws.kms.Key(
             f"{name}-key",
             description=f"{name}: encrypts the stack's volumes, buckets, queues, tables and logs",
             enable_key_rotation=True,
             deletion_window_in_days=args.deletion_window_days,
-            policy=pulumi.Output.all(identity.account_id, partition.partition, region.region).apply(
+            policy=pulumi.Output.all(context.account_id, context.partition, context.region).apply(
                 lambda a: key_policy(a[0], a[1], a[2])
             ),
             tags=tags(name),

@@ -13,6 +13,7 @@ import pulumi_aws as aws
 
 from components.config import Section
 from components.encryption import EncryptionKey
+from components.storage import PrivateBucket
 from components.tags import Tags
 
 APP_DIR = Path(__file__).resolve().parent.parent / "apps" / "orders_api"
@@ -258,8 +259,22 @@ class ServerlessApi(pulumi.ComponentResource):
             tags=tags(f"{name}-orders"),
             opts=keep,
         )
-        self.documents = self._bucket(f"{name}-documents")
-        self.uploads = self._bucket(f"{name}-uploads")
+
+        def bucket(suffix: str) -> PrivateBucket:
+            return PrivateBucket(
+                f"{name}-{suffix}",
+                key=key,
+                tags=tags,
+                versioned=True,
+                # dev is disposable: let `pulumi destroy` empty the bucket. prod keeps it (and protects it).
+                force_destroy=not args.protect,
+                protect=args.protect,
+                tls_statement_id="DenyPlainHttp",
+                opts=child,
+            )
+
+        self.documents = bucket("documents")
+        self.uploads = bucket("uploads")
 
         self.failed_events = aws.sqs.Queue(
             f"{name}-failed-events",
@@ -342,63 +357,6 @@ class ServerlessApi(pulumi.ComponentResource):
                 "failedEventsQueueUrl": self.failed_events_queue_url,
             }
         )
-
-    # -- storage ------------------------------------------------------------------------------------------------------
-    def _bucket(self, name: str) -> aws.s3.Bucket:
-        child = pulumi.ResourceOptions(parent=self)
-        bucket = aws.s3.Bucket(
-            name,
-            # dev is disposable: let `pulumi destroy` empty the bucket. prod keeps it (and protects it).
-            force_destroy=not self._args.protect,
-            tags=self._tags(name),
-            opts=pulumi.ResourceOptions(parent=self, protect=self._args.protect),
-        )
-        public_access = aws.s3.BucketPublicAccessBlock(
-            name,
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=child,
-        )
-        aws.s3.BucketVersioning(name, bucket=bucket.id, versioning_configuration={"status": "Enabled"}, opts=child)
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            name,
-            bucket=bucket.id,
-            rules=[
-                {
-                    "apply_server_side_encryption_by_default": {
-                        "sse_algorithm": "aws:kms",
-                        "kms_master_key_id": self._key.arn,
-                    },
-                    # One data key per bucket instead of one KMS call per object: the KMS bill stays flat.
-                    "bucket_key_enabled": True,
-                }
-            ],
-            opts=child,
-        )
-        aws.s3.BucketPolicy(
-            name,
-            bucket=bucket.id,
-            policy=bucket.arn.apply(
-                lambda arn: _policy(
-                    [
-                        {
-                            "Sid": "DenyPlainHttp",
-                            "Effect": "Deny",
-                            "Principal": "*",
-                            "Action": "s3:*",
-                            "Resource": [arn, f"{arn}/*"],
-                            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                        }
-                    ]
-                )
-            ),
-            # S3 refuses a policy change while the public access block is still being applied.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access]),
-        )
-        return bucket
 
     # -- functions ----------------------------------------------------------------------------------------------------
     def _function(self, fn_name: str, code: pulumi.AssetArchive) -> aws.lambda_.Function:

@@ -8,6 +8,7 @@ that password at boot (and after each rotation) with their own role; it never ap
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import shlex
 from dataclasses import dataclass, field
@@ -17,10 +18,12 @@ import pulumi
 import pulumi_aws as aws
 import yaml
 
+from components.aws_context import aws_context
 from components.config import Section
 from components.encryption import EncryptionKey
 from components.instance_types import architecture, instance_type
 from components.network import Network
+from components.storage import PrivateBucket
 from components.tags import Tags
 
 APP_DIR = Path(__file__).resolve().parent.parent / "apps" / "wordpress"
@@ -263,9 +266,7 @@ class WordPressFleet(pulumi.ComponentResource):
         super().__init__("acp:compute:WordPressFleet", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         invoke = pulumi.InvokeOutputOptions(parent=self)
-        identity = aws.get_caller_identity_output(opts=invoke)
-        partition = aws.get_partition_output(opts=invoke)
-        region = aws.get_region_output(opts=invoke)
+        context = aws_context(self)
 
         # -- security groups: each tier accepts only the tier in front of it ----------------------------------
         def group(suffix: str, description: str) -> aws.ec2.SecurityGroup:
@@ -282,31 +283,27 @@ class WordPressFleet(pulumi.ComponentResource):
         self.db_group = group("db-sg", "WordPress database: MySQL from the instances only")
         self.efs_group = group("efs-sg", "WordPress content: NFS from the instances only")
 
-        def ingress(rule: str, target: aws.ec2.SecurityGroup, port: int, **source: pulumi.Input[str]) -> None:
-            aws.vpc.SecurityGroupIngressRule(
+        def tcp_rule(
+            kind: type[aws.vpc.SecurityGroupIngressRule | aws.vpc.SecurityGroupEgressRule],
+            rule: str,
+            group: aws.ec2.SecurityGroup,
+            port: int,
+            **peer: pulumi.Input[str],
+        ) -> None:
+            kind(
                 f"{name}-{rule}",
-                security_group_id=target.id,
+                security_group_id=group.id,
                 ip_protocol="tcp",
                 from_port=port,
                 to_port=port,
                 description=rule,
                 tags=tags(f"{name}-{rule}"),
                 opts=child,
-                **source,
+                **peer,
             )
 
-        def egress(rule: str, origin: aws.ec2.SecurityGroup, port: int, **destination: pulumi.Input[str]) -> None:
-            aws.vpc.SecurityGroupEgressRule(
-                f"{name}-{rule}",
-                security_group_id=origin.id,
-                ip_protocol="tcp",
-                from_port=port,
-                to_port=port,
-                description=rule,
-                tags=tags(f"{name}-{rule}"),
-                opts=child,
-                **destination,
-            )
+        ingress = functools.partial(tcp_rule, aws.vpc.SecurityGroupIngressRule)
+        egress = functools.partial(tcp_rule, aws.vpc.SecurityGroupEgressRule)
 
         # 443 stays open without a certificate too, so adding one later changes only the listeners.
         ingress("http-from-internet", self.lb_group, 80, cidr_ipv4="0.0.0.0/0")
@@ -428,7 +425,7 @@ class WordPressFleet(pulumi.ComponentResource):
 
         # -- load balancer ----------------------------------------------------------------------------------------
         lb = args.load_balancer
-        access_logs = self._access_log_bucket(name, args, tags, identity, partition) if lb.access_logs else None
+        access_logs = self._access_log_bucket(name, args, tags, context.account_id) if lb.access_logs else None
         self.load_balancer = aws.lb.LoadBalancer(
             f"{name}-alb",
             # Load balancer and target group names are limited to 32 characters, too few for the stack's logical
@@ -441,9 +438,9 @@ class WordPressFleet(pulumi.ComponentResource):
             drop_invalid_header_fields=lb.drop_invalid_header_fields,
             enable_deletion_protection=lb.deletion_protection,
             idle_timeout=lb.idle_timeout_s,
-            access_logs={"bucket": access_logs[0].bucket, "prefix": "alb", "enabled": True} if access_logs else None,
+            access_logs={"bucket": access_logs.bucket, "prefix": "alb", "enabled": True} if access_logs else None,
             tags=tags(f"{name}-alb"),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[access_logs[1]] if access_logs else None),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[access_logs.policy] if access_logs else None),
         )
         self.target_group = aws.lb.TargetGroup(
             f"{name}-web",
@@ -509,14 +506,14 @@ class WordPressFleet(pulumi.ComponentResource):
         aws.iam.RolePolicyAttachment(
             f"{name}-instance-ssm",
             role=role.name,
-            policy_arn=partition.partition.apply(lambda p: f"arn:{p}:iam::aws:policy/AmazonSSMManagedInstanceCore"),
+            policy_arn=context.partition.apply(lambda p: f"arn:{p}:iam::aws:policy/AmazonSSMManagedInstanceCore"),
             opts=child,
         )
         boot_policy = aws.iam.RolePolicy(
             f"{name}-instance-boot",
             role=role.id,
             policy=pulumi.Output.all(
-                self.db_secret_arn, key.arn, partition.partition, region.region, identity.account_id
+                self.db_secret_arn, key.arn, context.partition, context.region, context.account_id
             ).apply(
                 lambda a: _instance_policy(
                     secret_arn=a[0], key_arn=a[1], partition=a[2], region=a[3], account_id=a[4], asg_name=asg_name
@@ -530,7 +527,7 @@ class WordPressFleet(pulumi.ComponentResource):
             name=AMI_PARAMETER.format(arch=architecture(args.instance_type)), opts=invoke
         )
         user_data = pulumi.Output.all(
-            region.region, self.database.address, self.db_secret_arn, self.file_system.id
+            context.region, self.database.address, self.db_secret_arn, self.file_system.id
         ).apply(
             lambda a: base64.b64encode(
                 cloud_config(
@@ -673,39 +670,33 @@ class WordPressFleet(pulumi.ComponentResource):
         name: str,
         args: WordPressArgs,
         tags: Tags,
-        identity: pulumi.Output[aws.GetCallerIdentityResult],
-        partition: pulumi.Output[aws.GetPartitionResult],
-    ) -> tuple[aws.s3.Bucket, aws.s3.BucketPolicy]:
+        account_id: pulumi.Output[str],
+    ) -> PrivateBucket:
         """A private, TLS-only bucket for the load balancer's access logs.
 
         ALB log delivery supports only SSE-S3 (AES256) buckets, not KMS keys, so this is the one bucket of the stack
         not encrypted with the stack key.
         """
         child = pulumi.ResourceOptions(parent=self)
-        bucket = aws.s3.Bucket(
-            f"{name}-alb-logs", force_destroy=not args.protect, tags=tags(f"{name}-alb-logs"), opts=child
-        )
-        aws.s3.BucketPublicAccessBlock(
+        elb_account = aws.elb.get_service_account_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        logs = PrivateBucket(
             f"{name}-alb-logs",
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
+            key=None,
+            tags=tags,
+            versioned=False,
+            force_destroy=not args.protect,
+            grants=lambda arn: pulumi.Output.all(arn, account_id, elb_account.arn).apply(
+                lambda a: _log_delivery_statements(a[0], a[1], a[2])
+            ),
+            tls_statement_id="RefuseUnencryptedTransport",
             opts=child,
         )
         aws.s3.BucketOwnershipControls(
-            f"{name}-alb-logs", bucket=bucket.id, rule={"object_ownership": "BucketOwnerEnforced"}, opts=child
-        )
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-alb-logs",
-            bucket=bucket.id,
-            rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}],
-            opts=child,
+            f"{name}-alb-logs", bucket=logs.id, rule={"object_ownership": "BucketOwnerEnforced"}, opts=child
         )
         aws.s3.BucketLifecycleConfiguration(
             f"{name}-alb-logs",
-            bucket=bucket.id,
+            bucket=logs.id,
             rules=[
                 {
                     "id": "expire-access-logs",
@@ -716,22 +707,13 @@ class WordPressFleet(pulumi.ComponentResource):
             ],
             opts=child,
         )
-        elb_account = aws.elb.get_service_account_output(opts=pulumi.InvokeOutputOptions(parent=self))
-        policy = aws.s3.BucketPolicy(
-            f"{name}-alb-logs",
-            bucket=bucket.id,
-            policy=pulumi.Output.all(bucket.arn, identity.account_id, elb_account.arn).apply(
-                lambda a: _log_bucket_policy(a[0], a[1], a[2])
-            ),
-            opts=child,
-        )
-        return bucket, policy
+        return logs
 
 
-def _log_bucket_policy(bucket_arn: str, account_id: str, elb_account_arn: str) -> str:
+def _log_delivery_statements(bucket_arn: str, account_id: str, elb_account_arn: str) -> list[dict[str, object]]:
     """ELB writes under alb/AWSLogs/<account>/: the regional ELB account (older regions) or the log-delivery service."""
     logs = f"{bucket_arn}/alb/AWSLogs/{account_id}/*"
-    return _policy(
+    return [
         {
             "Sid": "ElbDeliversAccessLogs",
             "Effect": "Allow",
@@ -746,15 +728,7 @@ def _log_bucket_policy(bucket_arn: str, account_id: str, elb_account_arn: str) -
             "Action": "s3:PutObject",
             "Resource": logs,
         },
-        {
-            "Sid": "RefuseUnencryptedTransport",
-            "Effect": "Deny",
-            "Principal": "*",
-            "Action": "s3:*",
-            "Resource": [bucket_arn, f"{bucket_arn}/*"],
-            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-        },
-    )
+    ]
 
 
 def _instance_policy(

@@ -546,36 +546,44 @@ def _stack_validation(
     return validate
 
 
-RESOURCE_CHECKS: dict[str, ResourceCheck] = {
-    "no-admin-ports-from-internet": check_security_group_ingress,
-    "ebs-encrypted-with-customer-key": check_ebs_encryption,
-    "imdsv2-required": check_imdsv2,
-    "lightsail-database-private": check_lightsail_database,
-}
-STACK_CHECKS: dict[str, Callable[[list[StackResource]], list[tuple[str, str]]]] = {
-    "s3-private-and-encrypted": check_buckets,
-    "lambda-times-out-before-api-gateway": check_lambda_timeouts,
-}
 RDS_POLICY = "rds-encrypted-and-resilient"
 
+
+def _resource_policy(name: str, description: str, check: ResourceCheck) -> ResourceValidationPolicy:
+    return ResourceValidationPolicy(
+        name=name,
+        description=description,
+        validate=_resource_validation(check),
+        enforcement_level=EnforcementLevel.MANDATORY,
+    )
+
+
+def _stack_policy(
+    name: str, description: str, check: Callable[[list[StackResource]], list[tuple[str, str]]]
+) -> StackValidationPolicy:
+    return StackValidationPolicy(
+        name=name,
+        description=description,
+        validate=_stack_validation(check),
+        enforcement_level=EnforcementLevel.MANDATORY,
+    )
+
+
 POLICIES: list[Policy] = [
-    ResourceValidationPolicy(
-        name="no-admin-ports-from-internet",
-        description="No security group opens SSH (22) or RDP (3389) to 0.0.0.0/0 or ::/0.",
-        validate=_resource_validation(check_security_group_ingress),
-        enforcement_level=EnforcementLevel.MANDATORY,
+    _resource_policy(
+        "no-admin-ports-from-internet",
+        "No security group opens SSH (22) or RDP (3389) to 0.0.0.0/0 or ::/0.",
+        check_security_group_ingress,
     ),
-    ResourceValidationPolicy(
-        name="ebs-encrypted-with-customer-key",
-        description="EBS volumes, instance disks and launch-template disks are encrypted with a customer-managed key.",
-        validate=_resource_validation(check_ebs_encryption),
-        enforcement_level=EnforcementLevel.MANDATORY,
+    _resource_policy(
+        "ebs-encrypted-with-customer-key",
+        "EBS volumes, instance disks and launch-template disks are encrypted with a customer-managed key.",
+        check_ebs_encryption,
     ),
-    ResourceValidationPolicy(
-        name="imdsv2-required",
-        description="EC2 instances, launch templates and Beanstalk environments require IMDSv2.",
-        validate=_resource_validation(check_imdsv2),
-        enforcement_level=EnforcementLevel.MANDATORY,
+    _resource_policy(
+        "imdsv2-required",
+        "EC2 instances, launch templates and Beanstalk environments require IMDSv2.",
+        check_imdsv2,
     ),
     ResourceValidationPolicy(
         name=RDS_POLICY,
@@ -592,22 +600,19 @@ POLICIES: list[Policy] = [
             }
         ),
     ),
-    ResourceValidationPolicy(
-        name="lightsail-database-private",
-        description="Lightsail databases are not publicly accessible.",
-        validate=_resource_validation(check_lightsail_database),
-        enforcement_level=EnforcementLevel.MANDATORY,
+    _resource_policy(
+        "lightsail-database-private",
+        "Lightsail databases are not publicly accessible.",
+        check_lightsail_database,
     ),
-    StackValidationPolicy(
-        name="s3-private-and-encrypted",
-        description="Every S3 bucket has a full public access block and default encryption (SSE-KMS or SSE-S3).",
-        validate=_stack_validation(check_buckets),
-        enforcement_level=EnforcementLevel.MANDATORY,
+    _stack_policy(
+        "s3-private-and-encrypted",
+        "Every S3 bucket has a full public access block and default encryption (SSE-KMS or SSE-S3).",
+        check_buckets,
     ),
-    StackValidationPolicy(
-        name="lambda-times-out-before-api-gateway",
-        description="Lambda functions behind API Gateway time out before the gateway's integration does.",
-        validate=_stack_validation(check_lambda_timeouts),
-        enforcement_level=EnforcementLevel.MANDATORY,
+    _stack_policy(
+        "lambda-times-out-before-api-gateway",
+        "Lambda functions behind API Gateway time out before the gateway's integration does.",
+        check_lambda_timeouts,
     ),
 ]
