@@ -37,15 +37,12 @@ class PrivateBucket(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("acp:storage:PrivateBucket", name, None, opts)
-        # These resources were created directly under the owning component before the bucket became a component of
-        # its own; the alias carries their state over, so no existing bucket is replaced (and emptied) by the move.
-        moved = [pulumi.Alias(parent=opts.parent)] if opts is not None and opts.parent is not None else []
-        child = pulumi.ResourceOptions(parent=self, aliases=moved)
+        child = pulumi.ResourceOptions(parent=self)
         self.resource = aws.s3.Bucket(
             name,
             force_destroy=force_destroy,
             tags=tags(name),
-            opts=pulumi.ResourceOptions(parent=self, aliases=moved, protect=protect),
+            opts=pulumi.ResourceOptions(parent=self, protect=protect),
         )
         self.public_access = aws.s3.BucketPublicAccessBlock(
             name,
@@ -76,7 +73,7 @@ class PrivateBucket(pulumi.ComponentResource):
             bucket=self.resource.id,
             policy=pulumi.Output.all(self.resource.arn, extra).apply(lambda a: _policy(a[0], a[1], tls_statement_id)),
             # S3 refuses a bucket policy while the public access block is still being applied.
-            opts=pulumi.ResourceOptions(parent=self, aliases=moved, depends_on=[self.public_access]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.public_access]),
         )
         # The names of aws.s3.Bucket's own outputs, so a caller reads a PrivateBucket as it would read the bucket.
         self.id: pulumi.Output[str] = self.resource.id

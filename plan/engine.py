@@ -42,8 +42,6 @@ class PlannedResource:
     provider: str
     # Which resources each input came from (`{"bucket": [bucket urn]}`), as a policy pack's stack validation sees them.
     property_dependencies: dict[str, list[str]] = field(default_factory=dict)
-    # The parent URN each alias names (`""` when an alias keeps the current parent): where the state may come from.
-    alias_parents: list[str] = field(default_factory=list)
 
     def get(self, path: str, default: Any = None) -> Any:
         """An input by dotted path through objects and lists: `metadataOptions.httpTokens`, `ingress.0.fromPort`."""
@@ -143,7 +141,6 @@ class CapturingMonitor(pulumi_mocks.MockMonitor):
                     ignore_changes=list(request.ignoreChanges),
                     provider=request.provider,
                     property_dependencies={key: list(deps.urns) for key, deps in request.propertyDependencies.items()},
-                    alias_parents=[alias.spec.parentUrn for alias in request.aliases],
                 )
             )
         return response

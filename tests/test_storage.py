@@ -125,7 +125,7 @@ def test_protection_and_force_destroy_are_the_callers_choice(kms_plan: Plan, sse
 def test_the_bucket_is_tagged_and_named_after_its_logical_name(kms_plan: Plan) -> None:
     bucket = one(kms_plan, BUCKET)
     assert set(REQUIRED_TAG_KEYS) <= set(bucket.inputs["tags"]) and bucket.inputs["tags"]["Name"] == "data"
-    # No explicit name: S3 gets the logical name plus a random suffix, as before the bucket was a component.
+    # No explicit name: S3 gets the logical name plus a random suffix, so names never collide across stacks.
     assert "bucket" not in bucket.inputs and "bucketPrefix" not in bucket.inputs
 
 
@@ -134,9 +134,3 @@ def test_the_bucket_and_its_settings_sit_inside_the_component_under_one_name(kms
     children = kms_plan.children_of(component)
     assert {r.type for r in children} == {BUCKET, BLOCK, ENCRYPTION, VERSIONING, POLICY}
     assert all(r.name == "data" for r in children)
-
-
-def test_the_parts_keep_the_state_they_had_under_the_owning_component(kms_plan: Plan) -> None:
-    owner = one(kms_plan, "acp:test:Owner")
-    for part in kms_plan.children_of(one(kms_plan, "acp:storage:PrivateBucket")):
-        assert owner.urn in part.alias_parents, part.type
