@@ -35,11 +35,6 @@ def _service(token: str) -> str:
     return token.split(":")[1].split("/", maxsplit=1)[0]
 
 
-def _camel(s: str) -> str:
-    first, *rest = s.split("_")
-    return first + "".join(p.title() for p in rest)
-
-
 class AwsMocks(pulumi.runtime.Mocks):
     """Answers invokes the way AWS would for account 123456789012, and gives every resource an id and an ARN."""
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 from collections.abc import Callable
 
 import pytest
 
-from components.config import Problems, Section
+from components.config import ConfigError, Problems, Section
 from components.network import NetworkArgs
 from plan import Plan
 
@@ -125,8 +126,6 @@ def test_bad_network_settings_are_refused_with_the_key_named(raw: dict[str, obje
 
 
 def test_a_region_with_too_few_zones_is_refused(plan_with: Callable[..., Plan]) -> None:
-    from components.config import ConfigError
-
     with pytest.raises(ConfigError, match="only 2 availability zones") as failure:
         plan_with(
             "dev",
@@ -140,8 +139,6 @@ def test_a_region_with_too_few_zones_is_refused(plan_with: Callable[..., Plan]) 
 
 
 def test_flow_logs_may_write_only_to_their_own_log_group(stack_plan: Plan) -> None:
-    import json
-
     role = next(r for r in stack_plan.of_type("aws:iam/role:Role") if r.name.endswith("-flow-logs"))
     trust = json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]
     assert trust["Principal"] == {"Service": "vpc-flow-logs.amazonaws.com"}

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import re
+import runpy
+
 import pytest
 
 from components.config import SettingsError
-from plan import Plan, run_stack
+from plan import Plan, load_stack_config, run_program, run_stack
+from plan.engine import ROOT
 from plan.taggable import accepts_tags
 
 REQUIRED_TAGS = {"Project", "Environment", "Owner", "CostCenter", "ManagedBy"}
@@ -78,12 +83,6 @@ def test_a_missing_required_key_is_named() -> None:
 
 def test_config_passed_the_way_the_pulumi_cli_passes_it_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
     """A real `pulumi up` hands the program its config as JSON in PULUMI_CONFIG, not through the runtime."""
-    import json
-    import runpy
-
-    from plan import load_stack_config, run_program
-    from plan.engine import ROOT
-
     project, config, secret_keys = load_stack_config("prod")
     monkeypatch.setenv("PULUMI_CONFIG", json.dumps(config))
     monkeypatch.setenv("PULUMI_CONFIG_SECRET_KEYS", json.dumps(secret_keys))
@@ -95,10 +94,7 @@ def test_config_passed_the_way_the_pulumi_cli_passes_it_is_read(monkeypatch: pyt
 
 
 def test_the_readme_documents_exactly_the_outputs_each_stack_exports(dev_plan: Plan, prod_plan: Plan) -> None:
-    import re
-    from pathlib import Path
-
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    readme = (ROOT / "README.md").read_text()
     section = readme[readme.index("## Outputs") : readme.index("\n## ", readme.index("## Outputs") + 1)]
     documented = set(re.findall(r"^\| `(\w+)`(?:, `(\w+)`)?", section, flags=re.M))
     names = {name for pair in documented for name in pair if name}
