@@ -2,15 +2,15 @@
 
 import pulumi
 
-from components.beanstalk import BeanstalkApp
-from components.encryption import EncryptionKey
-from components.lightsail import LightsailSite
-from components.network import Network
-from components.server import Server
-from components.serverless_api import ServerlessApi
-from components.settings import load_settings
-from components.tags import Tags
-from components.wordpress_fleet import WordPressFleet
+from aws_compute_platform.beanstalk.payroll import BeanstalkApp
+from aws_compute_platform.foundation.encryption import EncryptionKey
+from aws_compute_platform.foundation.network import Network
+from aws_compute_platform.foundation.tags import Tags
+from aws_compute_platform.lightsail.site import LightsailSite
+from aws_compute_platform.serverless.api import ServerlessApi
+from aws_compute_platform.servers.server import Server
+from aws_compute_platform.settings import load_settings
+from aws_compute_platform.wordpress.fleet import WordPressFleet
 
 settings = load_settings()
 tags = Tags(

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from components.beanstalk import (
+from aws_compute_platform.beanstalk.payroll import (
     APP_DIR,
     DOCUMENTED_OPTIONS,
     ENVIRONMENT_PROPERTIES,
@@ -21,7 +21,7 @@ from components.beanstalk import (
     source_files,
     source_hash,
 )
-from components.config import Problems, Section
+from aws_compute_platform.config import Problems, Section
 from plan import Plan, PlannedResource
 
 BEANSTALK = "aws-compute-platform:beanstalk"

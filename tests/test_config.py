@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from components.config import Problems, Section, SettingsError
-from components.settings import parse_settings
+from aws_compute_platform.config import Problems, Section, SettingsError
+from aws_compute_platform.settings import parse_settings
 from plan import run_program
 
 GOOD = {"owner": "platform-team", "costCenter": "cc-1234", "network": {"azCount": 2}}

@@ -8,8 +8,8 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.config import Problems, Section
-from components.images import ImageSource, trusted_image_owners
+from aws_compute_platform.config import Problems, Section
+from aws_compute_platform.foundation.images import ImageSource, trusted_image_owners
 from plan import Plan, engine
 from plan.mocks import AwsMocks, stable_hash
 

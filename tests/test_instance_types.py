@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from components.config import Problems, Section
-from components.instance_types import architecture, category, instance_type
+from aws_compute_platform.config import Problems, Section
+from aws_compute_platform.foundation.instance_types import architecture, category, instance_type
 
 
 @pytest.mark.parametrize(

@@ -22,16 +22,16 @@ import yaml
 from botocore.stub import Stubber
 from pulumi.runtime.rpc import is_rpc_secret, unwrap_rpc_secret
 
-from components.config import Problems, Section
-from components.lightsail import SPECIAL_CHARACTERS, LightsailArgs, site_url
-from components.lightsail_catalog import (
+from aws_compute_platform.config import Problems, Section
+from aws_compute_platform.lightsail.catalog import (
     DATABASE_BLUEPRINTS,
     DATABASE_BUNDLES,
     INSTANCE_BLUEPRINTS,
     INSTANCE_BUNDLES,
     withdrawal_notice,
 )
-from components.lightsail_peering import DefaultVpcPeeringProvider
+from aws_compute_platform.lightsail.peering import DefaultVpcPeeringProvider
+from aws_compute_platform.lightsail.site import SPECIAL_CHARACTERS, LightsailArgs, site_url
 from plan import Plan, PlannedResource, run_stack
 from plan.engine import ROOT
 
@@ -44,7 +44,7 @@ DATABASE = "aws:lightsail/database:Database"
 PASSWORD = "random:index/randomPassword:RandomPassword"
 PEERING = "pulumi-python:dynamic/lightsail:DefaultVpcPeering"
 WORLD = {"0.0.0.0/0", "::/0"}
-BOOT_SCRIPT = ROOT / "apps" / "lightsail_wordpress" / "boot.sh"
+BOOT_SCRIPT = ROOT / "src" / "aws_compute_platform" / "lightsail" / "boot" / "wordpress.sh"
 BITNAMI_BLUEPRINTS = {"wordpress", "lamp_8_bitnami", "nodejs", "nginx"}
 
 # Two instances (one importing an SSH key, SSH from an IPv4 and an IPv6 admin network) and two databases.
@@ -485,7 +485,9 @@ def test_every_bitnami_application_blueprint_is_marked_withdrawn_and_no_os_bluep
         assert withdrawal.date == "2026-06-10"
         assert "bitnami/vms#1906" in withdrawal.source
         assert "ubuntu_24_04" in withdrawal.alternative
-        assert "apps/lightsail_wordpress/boot.sh" in withdrawal.alternative and BOOT_SCRIPT.is_file()
+        assert (
+            "src/aws_compute_platform/lightsail/boot/wordpress.sh" in withdrawal.alternative and BOOT_SCRIPT.is_file()
+        )
     for blueprint in set(INSTANCE_BLUEPRINTS) - withdrawn:
         assert withdrawal_notice(blueprint) is None
 
@@ -630,7 +632,7 @@ def test_the_boot_script_holds_no_secret_and_writes_no_database_settings(dev_pla
 @pytest.mark.parametrize(
     ("path", "problem"),
     [
-        ("apps/lightsail_wordpress/missing.sh", "names no file"),
+        ("src/aws_compute_platform/lightsail/boot/missing.sh", "names no file"),
         ("../outside.sh", "inside the project"),
         ("/etc/hostname", "relative to the project"),
     ],
@@ -643,7 +645,9 @@ def test_a_bad_user_data_file_is_refused(path: str, problem: str) -> None:
 
 
 def test_user_data_and_a_user_data_file_together_are_refused() -> None:
-    _, problems = lightsail_args(instance_raw(userData="echo hi", userDataFile="apps/lightsail_wordpress/boot.sh"))
+    _, problems = lightsail_args(
+        instance_raw(userData="echo hi", userDataFile="src/aws_compute_platform/lightsail/boot/wordpress.sh")
+    )
     assert [p.key for p in problems.found] == [f"{LIGHTSAIL}.instances[0].userDataFile"]
 
 

@@ -8,8 +8,8 @@ from collections.abc import Callable
 
 import pytest
 
-from components.config import ConfigError, Problems, Section
-from components.network import NetworkArgs
+from aws_compute_platform.config import ConfigError, Problems, Section
+from aws_compute_platform.foundation.network import NetworkArgs
 from plan import Plan
 
 NETWORK = "aws-compute-platform:network"

@@ -19,8 +19,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from apps.orders_api import handlers, orders
-from components.serverless_api import DOCUMENT_PREFIX
+from aws_compute_platform.serverless.api import DOCUMENT_PREFIX
+from aws_compute_platform.serverless.app.orders_api import handlers, orders
 from plan.engine import ROOT
 
 REGION = "us-east-1"
@@ -517,7 +517,7 @@ def test_importing_the_handlers_makes_no_network_call() -> None:
         "    raise AssertionError('network at import')\n"
         "socket.socket.connect = refuse\n"
         "socket.create_connection = refuse\n"
-        "import apps.orders_api.handlers as h\n"
+        "import aws_compute_platform.serverless.app.orders_api.handlers as h\n"
         "assert h.orders.table.cache_info().currsize == 0\n"
     )
     subprocess.run([sys.executable, "-c", script], check=True, env={"PATH": "/usr/bin:/bin"}, cwd=ROOT, timeout=60)

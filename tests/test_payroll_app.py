@@ -23,7 +23,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 import boto3
 import pytest
 
-APP_DIR = Path(__file__).resolve().parent.parent / "apps" / "payroll"
+APP_DIR = Path(__file__).resolve().parent.parent / "src" / "aws_compute_platform" / "beanstalk" / "app"
 sys.path.insert(0, str(APP_DIR))
 
 import application  # noqa: E402

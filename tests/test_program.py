@@ -8,7 +8,7 @@ import runpy
 
 import pytest
 
-from components.config import SettingsError
+from aws_compute_platform.config import SettingsError
 from plan import Plan, load_stack_config, run_program, run_stack
 from plan.engine import ROOT
 from plan.taggable import accepts_tags

@@ -9,8 +9,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
-from components.config import ConfigError, Problems, Section, SettingsError
-from components.server import ServerArgs, ssh_public_key_problem
+from aws_compute_platform.config import ConfigError, Problems, Section, SettingsError
+from aws_compute_platform.servers.server import ServerArgs, ssh_public_key_problem
 from plan import Plan, PlannedResource
 
 SERVERS = "aws-compute-platform:servers"

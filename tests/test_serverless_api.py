@@ -10,10 +10,9 @@ from typing import Any
 
 import pytest
 
-from apps.orders_api import orders as app_orders
-from components import serverless_api
-from components.config import Problems, Section
-from components.serverless_api import (
+from aws_compute_platform.config import Problems, Section
+from aws_compute_platform.serverless import api as serverless_api
+from aws_compute_platform.serverless.api import (
     HANDLERS,
     INTEGRATION_TIMEOUT_MS,
     ROUTES,
@@ -21,6 +20,7 @@ from components.serverless_api import (
     ServerlessApiArgs,
     schedule_problem,
 )
+from aws_compute_platform.serverless.app.orders_api import orders as app_orders
 from plan import Plan, PlannedResource
 
 SERVERLESS = "aws-compute-platform:serverless"
@@ -198,7 +198,9 @@ def test_the_package_holds_only_the_handler_modules(dev_plan: Plan) -> None:
     for handler in HANDLERS.values():
         module, _, entry_point = handler.rpartition(".")
         assert f"{module.replace('.', '/')}.py" in names
-        assert callable(getattr(importlib.import_module(f"apps.{module}"), entry_point)), handler
+        assert callable(
+            getattr(importlib.import_module(f"aws_compute_platform.serverless.app.{module}"), entry_point)
+        ), handler
 
 
 def test_stack_config_sizes_reach_the_functions(prod_plan: Plan) -> None:

@@ -9,9 +9,9 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.encryption import EncryptionArgs, EncryptionKey
-from components.storage import PrivateBucket
-from components.tags import REQUIRED_TAG_KEYS, Tags
+from aws_compute_platform.foundation.encryption import EncryptionArgs, EncryptionKey
+from aws_compute_platform.foundation.storage import PrivateBucket
+from aws_compute_platform.foundation.tags import REQUIRED_TAG_KEYS, Tags
 from plan import Plan, PlannedResource, run_program
 
 TAGS = Tags(project="acp", environment="test", owner="platform", cost_center="it")

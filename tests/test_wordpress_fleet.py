@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
-from components.config import Problems, Section, SettingsError
-from components.wordpress_fleet import (
+from aws_compute_platform.config import Problems, Section, SettingsError
+from aws_compute_platform.wordpress.fleet import (
     AMI_PARAMETER,
     HEALTH_FILE,
     LIFECYCLE_HOOK,

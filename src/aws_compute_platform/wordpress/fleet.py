@@ -18,15 +18,15 @@ import pulumi
 import pulumi_aws as aws
 import yaml
 
-from components.aws_context import aws_context
-from components.config import Section
-from components.encryption import EncryptionKey
-from components.instance_types import architecture, instance_type
-from components.network import Network
-from components.storage import PrivateBucket
-from components.tags import Tags
+from aws_compute_platform.config import Section
+from aws_compute_platform.foundation.aws_context import aws_context
+from aws_compute_platform.foundation.encryption import EncryptionKey
+from aws_compute_platform.foundation.instance_types import architecture, instance_type
+from aws_compute_platform.foundation.network import Network
+from aws_compute_platform.foundation.storage import PrivateBucket
+from aws_compute_platform.foundation.tags import Tags
 
-APP_DIR = Path(__file__).resolve().parent.parent / "apps" / "wordpress"
+APP_DIR = Path(__file__).resolve().parent / "boot"
 HEALTH_FILE = "healthz.html"
 LIFECYCLE_HOOK = "wordpress-ready"
 DATABASE_NAME = "wordpress"
@@ -210,7 +210,7 @@ class BootSettings:
 
 
 def cloud_config(boot: BootSettings) -> str:
-    """The instance user data: a `#cloud-config` document that writes the files of `apps/wordpress/` and runs them."""
+    """The instance user data: a `#cloud-config` document that writes the files of `wordpress/boot/` and runs them."""
     env = {
         "AWS_REGION": boot.region,
         "WP_DB_HOST": boot.db_host,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from components.config import Section
+from aws_compute_platform.config import Section
 
 FAMILIES: dict[str, tuple[str, ...]] = {
     "general purpose": (

@@ -17,21 +17,21 @@ from pathlib import Path
 import pulumi
 import pulumi_aws as aws
 
-from components.aws_context import aws_context
-from components.config import Section
-from components.encryption import EncryptionKey
-from components.instance_types import architecture, instance_type
-from components.network import Network
-from components.storage import PrivateBucket
-from components.tags import Tags
+from aws_compute_platform.config import Section
+from aws_compute_platform.foundation.aws_context import aws_context
+from aws_compute_platform.foundation.encryption import EncryptionKey
+from aws_compute_platform.foundation.instance_types import architecture, instance_type
+from aws_compute_platform.foundation.network import Network
+from aws_compute_platform.foundation.storage import PrivateBucket
+from aws_compute_platform.foundation.tags import Tags
 
-APP_DIR = Path(__file__).resolve().parent.parent / "apps" / "payroll"
+APP_DIR = Path(__file__).resolve().parent / "app"
 TASK_PATH = "/tasks/payroll"
 HEALTH_PATH = "/health"
 # sqsd keeps a message this long (its RetentionPeriod) and the queue keeps it as long: four days, the SQS default.
 MESSAGE_RETENTION_S = 345_600
 DEAD_LETTER_RETENTION_S = 1_209_600  # 14 days, the SQS maximum: time to look at a file that kept failing
-# nginx waits at most this long for the app (apps/payroll/.platform/nginx/conf.d/payroll.conf).
+# nginx waits at most this long for the app (beanstalk/app/.platform/nginx/conf.d/payroll.conf).
 NGINX_READ_TIMEOUT_S = 3600
 # sqsd gives up on a request this long before the message's visibility timeout ends, so a job that ran to the
 # limit is answered (and its message deleted) before SQS hands the message to another worker.
@@ -422,7 +422,7 @@ class BeanstalkApp(pulumi.ComponentResource):
             name=label,
             bucket=self.versions.id,
             key=bundle.key,
-            description=f"apps/payroll sha256 {digest}",
+            description=f"beanstalk/app sha256 {digest}",
             tags=tags(label),
             opts=child,
         )

@@ -15,15 +15,15 @@ from typing import Any
 import pulumi
 from pulumi.runtime import config as runtime_config
 
-from components.beanstalk import BeanstalkArgs
-from components.config import Problems, Section, SettingsError
-from components.encryption import EncryptionArgs
-from components.images import trusted_image_owners
-from components.lightsail import LightsailArgs
-from components.network import NetworkArgs
-from components.server import ServerArgs, servers_from_config
-from components.serverless_api import ServerlessApiArgs
-from components.wordpress_fleet import WordPressArgs
+from aws_compute_platform.beanstalk.payroll import BeanstalkArgs
+from aws_compute_platform.config import Problems, Section, SettingsError
+from aws_compute_platform.foundation.encryption import EncryptionArgs
+from aws_compute_platform.foundation.images import trusted_image_owners
+from aws_compute_platform.foundation.network import NetworkArgs
+from aws_compute_platform.lightsail.site import LightsailArgs
+from aws_compute_platform.serverless.api import ServerlessApiArgs
+from aws_compute_platform.servers.server import ServerArgs, servers_from_config
+from aws_compute_platform.wordpress.fleet import WordPressArgs
 
 PROJECT = "aws-compute-platform"
 

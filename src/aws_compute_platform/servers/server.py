@@ -16,12 +16,12 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
-from components.config import ConfigError, Section, is_ipv6
-from components.encryption import EncryptionKey
-from components.images import ImageSource, resolve_image
-from components.instance_types import architecture, instance_type
-from components.network import Network
-from components.tags import Tags
+from aws_compute_platform.config import ConfigError, Section, is_ipv6
+from aws_compute_platform.foundation.encryption import EncryptionKey
+from aws_compute_platform.foundation.images import ImageSource, resolve_image
+from aws_compute_platform.foundation.instance_types import architecture, instance_type
+from aws_compute_platform.foundation.network import Network
+from aws_compute_platform.foundation.tags import Tags
 
 PUBLIC_IP_MODES = ("elastic", "auto", "none")
 SHUTDOWN_BEHAVIOURS = ("stop", "terminate")

@@ -11,12 +11,12 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.config import Section
-from components.encryption import EncryptionKey
-from components.storage import PrivateBucket
-from components.tags import Tags
+from aws_compute_platform.config import Section
+from aws_compute_platform.foundation.encryption import EncryptionKey
+from aws_compute_platform.foundation.storage import PrivateBucket
+from aws_compute_platform.foundation.tags import Tags
 
-APP_DIR = Path(__file__).resolve().parent.parent / "apps" / "orders_api"
+APP_DIR = Path(__file__).resolve().parent / "app" / "orders_api"
 RUNTIME = "python3.13"
 ARCHITECTURE = "arm64"
 
@@ -61,7 +61,7 @@ ACCESS: dict[str, list[tuple[tuple[str, ...], str]]] = {
     "remindPending": [(("dynamodb:Query",), "index"), (("dynamodb:UpdateItem",), "table")],
 }
 
-# The table's key and status index: these must match apps/orders_api/orders.py (a test holds them together).
+# The table's key and status index: these must match serverless/app/orders_api/orders.py (a test holds them together).
 TABLE_KEY = "id"
 STATUS_INDEX = "by-status"
 INDEX_HASH_KEY = "status"

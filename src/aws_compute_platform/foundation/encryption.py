@@ -8,9 +8,9 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.aws_context import aws_context
-from components.config import Section
-from components.tags import Tags
+from aws_compute_platform.config import Section
+from aws_compute_platform.foundation.aws_context import aws_context
+from aws_compute_platform.foundation.tags import Tags
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.encryption import EncryptionKey
-from components.tags import Tags
+from aws_compute_platform.foundation.encryption import EncryptionKey
+from aws_compute_platform.foundation.tags import Tags
 
 Statements = Sequence[dict[str, Any]]
 

@@ -19,8 +19,9 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
-from components.config import Section, is_ipv6
-from components.lightsail_catalog import (
+from aws_compute_platform.config import Section, is_ipv6
+from aws_compute_platform.foundation.tags import Tags
+from aws_compute_platform.lightsail.catalog import (
     DATABASE_BLUEPRINTS,
     DATABASE_BUNDLES,
     INSTANCE_BLUEPRINTS,
@@ -28,11 +29,10 @@ from components.lightsail_catalog import (
     engine_of,
     withdrawal_notice,
 )
-from components.lightsail_peering import DefaultVpcPeering
-from components.tags import Tags
+from aws_compute_platform.lightsail.peering import DefaultVpcPeering
 
 # `userDataFile` paths are relative to the project (where Pulumi.yaml is), whatever the working directory.
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path.cwd()  # the Pulumi program's directory: the CLI runs the program there
 WORLD_IPV4 = "0.0.0.0/0"
 WORLD_IPV6 = "::/0"
 SSH_PORT = 22
@@ -191,7 +191,7 @@ def _instance(section: Section, zone_pattern: str, default_zone: str) -> Lightsa
     user_data_file = section.optional_text(
         "userDataFile",
         pattern=r"[A-Za-z0-9_.][A-Za-z0-9_./-]*",
-        pattern_help="a path relative to the project directory, such as apps/lightsail_wordpress/boot.sh",
+        pattern_help="a path relative to the project directory, such as scripts/boot.sh",
     )
     if user_data is not None and user_data_file is not None:
         section.error("userDataFile", "give either userData (the script itself) or userDataFile, not both")

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.config import ConfigError, Section
-from components.encryption import EncryptionKey
-from components.tags import Tags
+from aws_compute_platform.config import ConfigError, Section
+from aws_compute_platform.foundation.encryption import EncryptionKey
+from aws_compute_platform.foundation.tags import Tags
 
 NAT_POLICIES = ("none", "single", "perAz")
 MAX_AZS = 6

@@ -21,7 +21,7 @@ from typing import cast
 import pulumi
 import pulumi_aws as aws
 
-from components.config import Section
+from aws_compute_platform.config import Section
 
 # Owner aliases EC2 understands in DescribeImages `Owners` (`self` is this account).
 OWNER_ALIASES = ("amazon", "aws-marketplace", "self")
