@@ -5,7 +5,7 @@ import pulumi
 from aws_compute_platform.beanstalk.payroll import BeanstalkApp
 from aws_compute_platform.foundation.encryption import EncryptionKey
 from aws_compute_platform.foundation.network import Network
-from aws_compute_platform.foundation.tags import Tags
+from aws_compute_platform.foundation.tags import Tags, stack_tags
 from aws_compute_platform.lightsail.site import LightsailSite
 from aws_compute_platform.serverless.api import ServerlessApi
 from aws_compute_platform.servers.server import Server
@@ -14,12 +14,14 @@ from aws_compute_platform.wordpress.fleet import WordPressFleet
 
 settings = load_settings()
 tags = Tags(
-    project=settings.project, environment=settings.stack, owner=settings.owner, cost_center=settings.cost_center
+    stack_tags(
+        project=settings.project, environment=settings.stack, owner=settings.owner, cost_center=settings.cost_center
+    )
 )
 prefix = settings.name_prefix
 
 key = EncryptionKey(prefix, settings.encryption, tags)
-network = Network(prefix, settings.network, key, tags)
+network = Network(prefix, settings.network, key.arn, tags)
 
 pulumi.export("region", settings.region)
 pulumi.export("kmsKeyArn", key.arn)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from aws_compute_platform.config import ConfigError, Problems, Section
+from aws_compute_platform.config import ConfigError, SettingsError
 from aws_compute_platform.foundation.network import NetworkArgs
 from plan import Plan
 
@@ -118,11 +118,16 @@ def test_subnet_cidrs_are_computed_per_tier() -> None:
     ],
 )
 def test_bad_network_settings_are_refused_with_the_key_named(raw: dict[str, object], problem: str) -> None:
-    problems = Problems()
-    NetworkArgs.from_config(Section("aws-compute-platform:network", raw, problems), log_retention_days=30)
-    assert len(problems.found) == 1
-    assert problems.found[0].key == f"aws-compute-platform:network.{next(iter(raw))}"
-    assert problem in problems.found[0].problem
+    with pytest.raises(SettingsError) as from_config:
+        NetworkArgs.from_config(raw)
+    [found] = from_config.value.problems
+    assert found.key == f"aws-compute-platform:network.{next(iter(raw))}"
+    assert problem in found.problem
+    # The same Args built in Python fail the same way, under the same key.
+    python_names = {"cidr": "cidr", "azCount": "az_count", "natGateways": "nat_gateways"}
+    with pytest.raises(SettingsError) as from_python:
+        NetworkArgs(**{python_names[k]: v for k, v in raw.items()})
+    assert [str(p) for p in from_python.value.problems] == [str(found)]
 
 
 def test_a_region_with_too_few_zones_is_refused(plan_with: Callable[..., Plan]) -> None:

@@ -11,10 +11,10 @@ import pytest
 
 from aws_compute_platform.foundation.encryption import EncryptionArgs, EncryptionKey
 from aws_compute_platform.foundation.storage import PrivateBucket
-from aws_compute_platform.foundation.tags import REQUIRED_TAG_KEYS, Tags
+from aws_compute_platform.foundation.tags import REQUIRED_TAG_KEYS, stack_tags
 from plan import Plan, PlannedResource, run_program
 
-TAGS = Tags(project="acp", environment="test", owner="platform", cost_center="it")
+TAGS = stack_tags(project="acp", environment="test", owner="platform", cost_center="it")
 GRANT = {"Sid": "LetTheServiceWrite", "Effect": "Allow", "Principal": {"Service": "example.amazonaws.com"}}
 
 BUCKET = "aws:s3/bucket:Bucket"
@@ -38,7 +38,7 @@ def plan_of(**options: Any) -> Plan:
     """One PrivateBucket named `data` under an owning component, built with `options`."""
 
     def build(owner: Owner, key: EncryptionKey) -> PrivateBucket:
-        kwargs: dict[str, Any] = {"key": key, "versioned": False, "force_destroy": False, **options}
+        kwargs: dict[str, Any] = {"key_arn": key.arn, "versioned": False, "force_destroy": False, **options}
         return PrivateBucket("data", tags=TAGS, opts=pulumi.ResourceOptions(parent=owner), **kwargs)
 
     return run_program(lambda: Owner(build))
@@ -61,7 +61,7 @@ def kms_plan() -> Plan:
 
 @pytest.fixture(scope="module")
 def sse_s3_plan() -> Plan:
-    return plan_of(key=None, force_destroy=True, grants=lambda arn: arn.apply(lambda a: [{**GRANT, "Resource": a}]))
+    return plan_of(key_arn=None, force_destroy=True, grants=lambda arn: arn.apply(lambda a: [{**GRANT, "Resource": a}]))
 
 
 def test_no_form_of_public_access_is_allowed(kms_plan: Plan, sse_s3_plan: Plan) -> None:

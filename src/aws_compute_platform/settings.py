@@ -1,6 +1,7 @@
 """The whole stack configuration as typed, validated settings: the only reader of Pulumi config.
 
-`load_settings()` reads every `aws-compute-platform:*` key once, hands each component its own section to parse,
+`load_settings()` reads every config key of the stack once, refuses namespaces the program does not use, validates
+the project's keys into `StackSettings` (one typed model per component, the same models a team builds in Python)
 and raises one `SettingsError` naming every bad key before a single resource is declared.
 """
 
@@ -10,13 +11,15 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import pulumi
 from pulumi.runtime import config as runtime_config
+from pydantic import Field, ValidationError, field_validator, model_validator
 
+from aws_compute_platform.args import PROJECT, ArgsModel, Flag, problems
 from aws_compute_platform.beanstalk.payroll import BeanstalkArgs
-from aws_compute_platform.config import Problems, Section, SettingsError
+from aws_compute_platform.config import ConfigError, Problems, Section, SettingsError
 from aws_compute_platform.foundation.encryption import EncryptionArgs
 from aws_compute_platform.foundation.images import trusted_image_owners
 from aws_compute_platform.foundation.network import NetworkArgs
@@ -25,33 +28,88 @@ from aws_compute_platform.serverless.api import ServerlessApiArgs
 from aws_compute_platform.servers.server import ServerArgs, servers_from_config
 from aws_compute_platform.wordpress.fleet import WordPressArgs
 
-PROJECT = "aws-compute-platform"
+# Config namespaces a stack file may use: the project's own, Pulumi's, and those of the providers the program
+# uses (pulumi-aws, pulumi-random). Anything else is a typo whose values would be silently ignored.
+KNOWN_NAMESPACES = (PROJECT, "aws", "random", "pulumi")
 
 # CloudWatch Logs accepts only these retention periods (PutRetentionPolicy); anything else fails at deploy time.
 LOG_RETENTION_DAYS = (
-    1,
-    3,
-    5,
-    7,
-    14,
-    30,
-    60,
-    90,
-    120,
-    150,
-    180,
-    365,
-    400,
-    545,
-    731,
-    1096,
-    1827,
-    2192,
-    2557,
-    2922,
-    3288,
-    3653,
-)
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+)  # fmt: skip
+LogRetentionDays = Literal[
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+]  # fmt: skip
+
+_TAG_VALUE = re.compile(r"[\w .:/=+@-]{1,256}")
+
+# Stack-wide settings each component section inherits unless it sets its own: (stack key, section key).
+_INHERITED = {
+    "encryption": (("protectData", "protect"),),
+    "network": (("logRetentionDays", "logRetentionDays"),),
+}
+
+
+def _valid_stack_wide(key: str, value: Any) -> bool:
+    if key == "protectData":
+        return isinstance(value, bool)
+    return not isinstance(value, bool) and value in LOG_RETENTION_DAYS
+
+
+class StackSettings(ArgsModel):
+    """Everything one stack file asks for, under `aws-compute-platform:`."""
+
+    config_key = f"{PROJECT}:"
+
+    owner: str
+    """Team or person accountable for the stack; the Owner cost-allocation tag."""
+    cost_center: str
+    """Cost center the bill is charged to; the CostCenter cost-allocation tag."""
+    protect_data: Flag = False
+    """Protect stateful resources (Pulumi protect, deletion protection, final snapshots, backups). On in prod."""
+    log_retention_days: LogRetentionDays = 30
+    """Days CloudWatch Logs keep flow logs and application logs (one of the values CloudWatch accepts)."""
+    encryption: EncryptionArgs = Field(default_factory=EncryptionArgs)
+    network: NetworkArgs = Field(default_factory=NetworkArgs)
+    trusted_image_owners: Any = None
+    """Image owners a server may use by explicit AMI id (aliases such as amazon, or account ids)."""
+    servers: Any = None
+    """Stand-alone EC2 servers, one object each."""
+    wordpress: Any = None
+    """The highly available WordPress fleet."""
+    beanstalk: Any = None
+    """The payroll application on Elastic Beanstalk."""
+    serverless: Any = None
+    """The purchase-order API on API Gateway and Lambda."""
+    lightsail: Any = None
+    """Lightsail instances and managed databases."""
+
+    @field_validator("owner", "cost_center")
+    @classmethod
+    def _tag_value(cls, value: str) -> str:
+        if not _TAG_VALUE.fullmatch(value):
+            raise ValueError("must be a tag value (letters, digits, spaces, _.:/=+-@; at most 256)")
+        return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _inherit_stack_wide_settings(cls, raw: Any) -> Any:
+        """protectData and logRetentionDays reach each component section that does not set its own."""
+        if not isinstance(raw, Mapping):
+            return raw
+        merged = dict(raw)
+        for section, pairs in _INHERITED.items():
+            value = merged.get(section)
+            if value is None:
+                value = {}
+            if not isinstance(value, Mapping):
+                continue
+            value = dict(value)
+            for stack_key, section_key in pairs:
+                # A bad stack-wide value is reported once, under its own key, not again in every section.
+                if stack_key in merged and section_key not in value and _valid_stack_wide(stack_key, merged[stack_key]):
+                    value[section_key] = merged[stack_key]
+            merged[section] = value
+        return merged
 
 
 @dataclass(frozen=True)
@@ -81,30 +139,26 @@ class Settings:
 
 def parse_settings(project: str, stack: str, region: str | None, config: Mapping[str, Any]) -> Settings:
     """Validate a stack's raw configuration (`{"owner": ..., "network": {...}}`, without the project prefix)."""
-    problems = Problems()
-    root = Section(f"{project}:", dict(config), problems)
+    found: list[ConfigError] = []
     if not re.fullmatch(r"[a-z]{2}(-gov)?-[a-z]+-\d", region or ""):
-        problems.add("aws:region", "is required and must be an AWS region such as us-east-1", region)
-    owner = root.text(
-        "owner",
-        required=True,
-        pattern=r"[\w .:/=+@-]{1,256}",
-        pattern_help="a tag value (letters, digits, spaces, _.:/=+-@)",
-    )
-    cost_center = root.text(
-        "costCenter",
-        required=True,
-        pattern=r"[\w .:/=+@-]{1,256}",
-        pattern_help="a tag value (letters, digits, spaces, _.:/=+-@)",
-    )
-    protect_data = root.flag("protectData", False)
-    log_retention_days = root.one_of("logRetentionDays", 30, LOG_RETENTION_DAYS)
-    encryption = EncryptionArgs.from_config(root.section("encryption"), protect=protect_data)
-    network = NetworkArgs.from_config(root.section("network"), log_retention_days=log_retention_days)
-    lightsail = LightsailArgs.from_config(root.section("lightsail"), protect=protect_data, region=region or "")
-    image_owners = trusted_image_owners(root, "trustedImageOwners")
+        found.append(ConfigError("aws:region", "is required and must be an AWS region such as us-east-1", region))
+    root: StackSettings | None = None
+    try:
+        root = StackSettings.model_validate(dict(config))
+    except ValidationError as exc:
+        found.extend(problems(exc, StackSettings, f"{project}:"))
+
+    # Sections still read key by key; each reports into the same list.
+    legacy = Problems()
+    raw = Section(f"{project}:", dict(config), legacy)
+    # With a bad stack-wide value the sections are still read (with defaults for it), so every problem is listed.
+    protect_data = root.protect_data if root else config.get("protectData") is True
+    log_retention_days = root.log_retention_days if root else 30
+    network = root.network if root else NetworkArgs()
+    lightsail = LightsailArgs.from_config(raw.section("lightsail"), protect=protect_data, region=region or "")
+    image_owners = trusted_image_owners(raw, "trustedImageOwners")
     servers = servers_from_config(
-        root,
+        raw,
         "servers",
         trusted_owners=image_owners,
         protect=protect_data,
@@ -112,34 +166,34 @@ def parse_settings(project: str, stack: str, region: str | None, config: Mapping
         region=region or "",
     )
     serverless = ServerlessApiArgs.from_config(
-        root.section("serverless"), protect=protect_data, log_retention_days=log_retention_days
+        raw.section("serverless"), protect=protect_data, log_retention_days=log_retention_days
     )
     wordpress = WordPressArgs.from_config(
-        root.section("wordpress"),
+        raw.section("wordpress"),
         protect=protect_data,
         az_count=network.az_count,
         log_retention_days=log_retention_days,
     )
     beanstalk = BeanstalkArgs.from_config(
-        root.section("beanstalk"),
+        raw.section("beanstalk"),
         name_prefix=f"{project}-{stack}",
         protect=protect_data,
         log_retention_days=log_retention_days,
         az_count=network.az_count,
         nat_gateways=network.nat_gateways,
     )
-
-    root.finish()
-    problems.raise_if_any()
+    found.extend(legacy.found)
+    if found or root is None:
+        raise SettingsError(found)
     return Settings(
         project=project,
         stack=stack,
         region=region or "",
-        owner=owner,
-        cost_center=cost_center,
+        owner=root.owner,
+        cost_center=root.cost_center,
         protect_data=protect_data,
         log_retention_days=log_retention_days,
-        encryption=encryption,
+        encryption=root.encryption,
         network=network,
         lightsail=lightsail,
         trusted_image_owners=image_owners,
@@ -150,13 +204,27 @@ def parse_settings(project: str, stack: str, region: str | None, config: Mapping
     )
 
 
+def unknown_namespaces(keys: list[str]) -> list[ConfigError]:
+    """A problem for each config key whose namespace the program does not read (`aws-compute-plattform:x`)."""
+    found = []
+    for key in keys:
+        namespace = key.split(":", 1)[0]
+        if ":" in key and namespace not in KNOWN_NAMESPACES:
+            found.append(
+                ConfigError(
+                    key,
+                    f"is in namespace {namespace!r}, which this program does not read "
+                    f"(known: {', '.join(KNOWN_NAMESPACES)}); a misspelt namespace would be ignored silently",
+                )
+            )
+    return found
+
+
 def _raw_project_config(project: str) -> dict[str, Any]:
     """Every `project:key` value as Python data (objects arrive JSON-encoded)."""
     raw: dict[str, Any] = {}
     prefix = f"{project}:"
-    # A CLI run passes config in PULUMI_CONFIG; tests and automation set it in the runtime: read both.
-    known = set(runtime_config.get_config_env()) | set(runtime_config.CONFIG.get())
-    for full_key in sorted(k for k in known if k.startswith(prefix)):
+    for full_key in (k for k in _all_config_keys() if k.startswith(prefix)):
         key = full_key[len(prefix) :]
         value = runtime_config.get_config(full_key)
         try:
@@ -178,10 +246,24 @@ def _scalar(value: Any) -> Any:
         return value
 
 
+def _all_config_keys() -> list[str]:
+    # A CLI run passes config in PULUMI_CONFIG; tests and automation set it in the runtime: read both.
+    return sorted(set(runtime_config.get_config_env()) | set(runtime_config.CONFIG.get()))
+
+
 def load_settings() -> Settings:
     """Read and validate the current stack's configuration; raise `SettingsError` listing every problem."""
     project = pulumi.get_project()
-    return parse_settings(project, pulumi.get_stack(), pulumi.Config("aws").get("region"), _raw_project_config(project))
+    strays = unknown_namespaces(_all_config_keys())
+    try:
+        settings = parse_settings(
+            project, pulumi.get_stack(), pulumi.Config("aws").get("region"), _raw_project_config(project)
+        )
+    except SettingsError as exc:
+        raise SettingsError(strays + exc.problems) from None
+    if strays:
+        raise SettingsError(strays)
+    return settings
 
 
-__all__ = ["Settings", "SettingsError", "load_settings", "parse_settings"]
+__all__ = ["Settings", "SettingsError", "StackSettings", "load_settings", "parse_settings"]

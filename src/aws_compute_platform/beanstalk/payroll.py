@@ -296,7 +296,7 @@ class BeanstalkApp(pulumi.ComponentResource):
         # -- storage and messaging ---------------------------------------------------------------------------------
         self.uploads = PrivateBucket(
             f"{name}-uploads",
-            key=key,
+            key_arn=key.arn,
             tags=tags,
             versioned=True,
             force_destroy=not args.protect,
@@ -357,7 +357,7 @@ class BeanstalkApp(pulumi.ComponentResource):
         # Elastic Beanstalk cannot read source bundles encrypted with a customer-managed KMS key, so the bundle
         # bucket uses S3-managed keys; it holds only code, never payroll data.
         self.versions = PrivateBucket(
-            f"{name}-versions", key=None, tags=tags, versioned=False, force_destroy=True, opts=child
+            f"{name}-versions", key_arn=None, tags=tags, versioned=False, force_destroy=True, opts=child
         )
         self.service_role = aws.iam.Role(
             f"{name}-service",

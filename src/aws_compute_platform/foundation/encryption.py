@@ -3,26 +3,26 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
 
 import pulumi
 import pulumi_aws as aws
+from pydantic import Field
 
-from aws_compute_platform.config import Section
+from aws_compute_platform.args import ArgsModel, Flag
 from aws_compute_platform.foundation.aws_context import aws_context
-from aws_compute_platform.foundation.tags import Tags
+from aws_compute_platform.foundation.tags import tagged
 
 
-@dataclass(frozen=True)
-class EncryptionArgs:
-    deletion_window_days: int = 30
-    protect: bool = False
+class EncryptionArgs(ArgsModel):
+    """The stack's customer-managed KMS key."""
 
-    @classmethod
-    def from_config(cls, section: Section, *, protect: bool) -> EncryptionArgs:
-        args = cls(deletion_window_days=section.integer("deletionWindowDays", 30, min=7, max=30), protect=protect)
-        section.finish()
-        return args
+    config_key = "aws-compute-platform:encryption"
+
+    deletion_window_days: int = Field(30, ge=7, le=30)
+    """Days a deleted key can still be recovered (KMS ScheduleKeyDeletion accepts 7 to 30)."""
+    protect: Flag = False
+    """Refuse to delete the key with the stack (Pulumi protect). Defaults to the stack's protectData."""
 
 
 def key_policy(account_id: str, partition: str, region: str) -> str:
@@ -83,7 +83,9 @@ def key_policy(account_id: str, partition: str, region: str) -> str:
 class EncryptionKey(pulumi.ComponentResource):
     """A customer-managed KMS key with yearly rotation and an alias `alias/<project>-<stack>`."""
 
-    def __init__(self, name: str, args: EncryptionArgs, tags: Tags, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, args: EncryptionArgs, tags: Mapping[str, str], opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         super().__init__("acp:security:EncryptionKey", name, None, opts)
         context = aws_context(self)
         self.key = aws.kms.Key(
@@ -94,7 +96,7 @@ class EncryptionKey(pulumi.ComponentResource):
             policy=pulumi.Output.all(context.account_id, context.partition, context.region).apply(
                 lambda a: key_policy(a[0], a[1], a[2])
             ),
-            tags=tags(name),
+            tags=tagged(tags, name),
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
         self.alias = aws.kms.Alias(

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import ipaddress
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Literal, Protocol
 
 import pulumi
 import pulumi_aws as aws
+from pydantic import Field, field_validator
 
-from aws_compute_platform.config import ConfigError, Section
-from aws_compute_platform.foundation.encryption import EncryptionKey
-from aws_compute_platform.foundation.tags import Tags
+from aws_compute_platform.args import ArgsModel
+from aws_compute_platform.config import ConfigError
+from aws_compute_platform.foundation.tags import tagged
 
 NAT_POLICIES = ("none", "single", "perAz")
 MAX_AZS = 6
@@ -20,41 +23,76 @@ _BLOCKS_BITS = 5
 _TIER_OFFSET = {"public": 0, "private": 8, "data": 16}
 
 
-@dataclass(frozen=True)
-class NetworkArgs:
-    cidr: str = "10.20.0.0/16"
-    az_count: int = 2
-    nat_gateways: str = "single"
-    flow_log_retention_days: int = 30
+class NetworkArgs(ArgsModel):
+    """A VPC over `az_count` zones, cut into public, private (application) and data subnets."""
 
+    config_key = "aws-compute-platform:network"
+
+    cidr: str = "10.20.0.0/16"
+    """The VPC's private IPv4 range; each subnet is 1/32 of it."""
+    az_count: int = Field(2, ge=1, le=MAX_AZS)
+    """How many availability zones the subnets span (load balancers need at least 2)."""
+    nat_gateways: Literal["none", "single", "perAz"] = "single"
+    """Outbound internet for private subnets: none, one shared gateway, or one per zone (survives a zone failure)."""
+    log_retention_days: int = 30
+    """Days the flow logs are kept. Defaults to the stack's logRetentionDays."""
+
+    @field_validator("cidr")
     @classmethod
-    def from_config(cls, section: Section, *, log_retention_days: int) -> NetworkArgs:
-        cidr = section.text("cidr", "10.20.0.0/16")
+    def _private_range(cls, cidr: str) -> str:
         try:
             network = ipaddress.IPv4Network(cidr, strict=True)
-            if not network.is_private:
-                section.error("cidr", "must be a private (RFC 1918) IPv4 range such as 10.20.0.0/16", cidr)
-            elif not 16 <= network.prefixlen <= 28 - _BLOCKS_BITS:
-                section.error(
-                    "cidr", f"must have a prefix from /16 to /{28 - _BLOCKS_BITS} (subnets are 1/32 of it)", cidr
-                )
         except ValueError as exc:
-            section.error("cidr", f"is not a valid IPv4 CIDR block ({exc})", cidr)
-            cidr = "10.20.0.0/16"
-        args = cls(
-            cidr=cidr,
-            az_count=section.integer("azCount", 2, min=1, max=MAX_AZS),
-            nat_gateways=section.text("natGateways", "single", choices=NAT_POLICIES),
-            flow_log_retention_days=log_retention_days,
-        )
-        section.finish()
-        return args
+            raise ValueError(f"is not a valid IPv4 CIDR block ({exc})") from None
+        if not network.is_private:
+            raise ValueError("must be a private (RFC 1918) IPv4 range such as 10.20.0.0/16")
+        if not 16 <= network.prefixlen <= 28 - _BLOCKS_BITS:
+            raise ValueError(f"must have a prefix from /16 to /{28 - _BLOCKS_BITS} (subnets are 1/32 of it)")
+        return cidr
 
     def subnet_cidrs(self, tier: str) -> list[str]:
         """The CIDR of each AZ's subnet in a tier, computed from the VPC range (`public`, `private` or `data`)."""
         blocks = list(ipaddress.IPv4Network(self.cidr).subnets(prefixlen_diff=_BLOCKS_BITS))
         first = _TIER_OFFSET[tier]
         return [str(b) for b in blocks[first : first + self.az_count]]
+
+
+class NetworkRef(Protocol):
+    """What a component needs of a network: ours (`Network`) or one a team already has (`ExistingNetwork`)."""
+
+    @property
+    def vpc_id(self) -> pulumi.Input[str]: ...
+    @property
+    def availability_zones(self) -> Sequence[str]: ...
+    @property
+    def public_subnet_ids(self) -> Sequence[pulumi.Input[str]]: ...
+    @property
+    def private_subnet_ids(self) -> Sequence[pulumi.Input[str]]: ...
+    @property
+    def data_subnet_ids(self) -> Sequence[pulumi.Input[str]]: ...
+
+
+@dataclass(frozen=True)
+class ExistingNetwork:
+    """A VPC the team already has, by its ids: subnets listed in the same zone order as `availability_zones`.
+
+    Private subnets need a route out (a NAT gateway or endpoints) for instances that download at boot; data
+    subnets may be the private ones where the VPC has no separate tier.
+    """
+
+    vpc_id: str
+    availability_zones: Sequence[str]
+    public_subnet_ids: Sequence[str]
+    private_subnet_ids: Sequence[str]
+    data_subnet_ids: Sequence[str] = ()
+
+    def __post_init__(self) -> None:
+        if not self.data_subnet_ids:
+            object.__setattr__(self, "data_subnet_ids", tuple(self.private_subnet_ids))
+        zones = len(self.availability_zones)
+        for tier in ("public_subnet_ids", "private_subnet_ids", "data_subnet_ids"):
+            if len(getattr(self, tier)) != zones:
+                raise ConfigError(tier, f"must list one subnet per availability zone ({zones})", getattr(self, tier))
 
 
 def availability_zones(count: int, key: str = "aws-compute-platform:network.azCount") -> list[str]:
@@ -74,8 +112,8 @@ class Network(pulumi.ComponentResource):
         self,
         name: str,
         args: NetworkArgs,
-        key: EncryptionKey,
-        tags: Tags,
+        key_arn: pulumi.Input[str],
+        tags: Mapping[str, str],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("acp:network:Network", name, None, opts)
@@ -87,15 +125,15 @@ class Network(pulumi.ComponentResource):
             cidr_block=args.cidr,
             enable_dns_hostnames=True,
             enable_dns_support=True,
-            tags=tags(f"{name}-vpc"),
+            tags=tagged(tags, f"{name}-vpc"),
             opts=child,
         )
         # The default security group allows all traffic between its members: leave it with no rules at all.
         aws.ec2.DefaultSecurityGroup(
-            f"{name}-default-sg", vpc_id=self.vpc.id, tags=tags(f"{name}-default-unused"), opts=child
+            f"{name}-default-sg", vpc_id=self.vpc.id, tags=tagged(tags, f"{name}-default-unused"), opts=child
         )
         self.internet_gateway = aws.ec2.InternetGateway(
-            f"{name}-igw", vpc_id=self.vpc.id, tags=tags(f"{name}-igw"), opts=child
+            f"{name}-igw", vpc_id=self.vpc.id, tags=tagged(tags, f"{name}-igw"), opts=child
         )
 
         self.public_subnets = self._subnets(name, "public", args, tags, public=True)
@@ -106,7 +144,7 @@ class Network(pulumi.ComponentResource):
             f"{name}-public-rt",
             vpc_id=self.vpc.id,
             routes=[{"cidr_block": "0.0.0.0/0", "gateway_id": self.internet_gateway.id}],
-            tags=tags(f"{name}-public"),
+            tags=tagged(tags, f"{name}-public"),
             opts=child,
         )
         self._associate(name, "public", self.public_subnets, [public_routes] * args.az_count)
@@ -123,14 +161,16 @@ class Network(pulumi.ComponentResource):
                     f"{name}-private-rt-{i}",
                     vpc_id=self.vpc.id,
                     routes=routes,
-                    tags=tags(f"{name}-private-{az}"),
+                    tags=tagged(tags, f"{name}-private-{az}"),
                     opts=child,
                 )
             )
         self._associate(name, "private", self.private_subnets, private_routes)
 
         # Data subnets have no route out of the VPC at all.
-        data_routes = aws.ec2.RouteTable(f"{name}-data-rt", vpc_id=self.vpc.id, tags=tags(f"{name}-data"), opts=child)
+        data_routes = aws.ec2.RouteTable(
+            f"{name}-data-rt", vpc_id=self.vpc.id, tags=tagged(tags, f"{name}-data"), opts=child
+        )
         self._associate(name, "data", self.data_subnets, [data_routes] * args.az_count)
 
         # S3 traffic stays on the AWS network and costs nothing, instead of paying NAT data processing.
@@ -141,11 +181,11 @@ class Network(pulumi.ComponentResource):
             service_name=region.region.apply(lambda r: f"com.amazonaws.{r}.s3"),
             vpc_endpoint_type="Gateway",
             route_table_ids=[public_routes.id, data_routes.id, *[rt.id for rt in private_routes]],
-            tags=tags(f"{name}-s3"),
+            tags=tagged(tags, f"{name}-s3"),
             opts=child,
         )
 
-        self._flow_logs(name, args, key, tags)
+        self._flow_logs(name, args, key_arn, tags)
 
         self.vpc_id: pulumi.Output[str] = self.vpc.id
         self.public_subnet_ids = [s.id for s in self.public_subnets]
@@ -161,7 +201,9 @@ class Network(pulumi.ComponentResource):
             }
         )
 
-    def _subnets(self, name: str, tier: str, args: NetworkArgs, tags: Tags, *, public: bool) -> list[aws.ec2.Subnet]:
+    def _subnets(
+        self, name: str, tier: str, args: NetworkArgs, tags: Mapping[str, str], *, public: bool
+    ) -> list[aws.ec2.Subnet]:
         return [
             aws.ec2.Subnet(
                 f"{name}-{tier}-{i}",
@@ -169,7 +211,7 @@ class Network(pulumi.ComponentResource):
                 cidr_block=cidr,
                 availability_zone=az,
                 map_public_ip_on_launch=public,
-                tags=tags(f"{name}-{tier}-{az}", Tier=tier),
+                tags=tagged(tags, f"{name}-{tier}-{az}", Tier=tier),
                 opts=pulumi.ResourceOptions(parent=self),
             )
             for i, (az, cidr) in enumerate(zip(self.availability_zones, args.subnet_cidrs(tier), strict=True))
@@ -184,14 +226,14 @@ class Network(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self),
             )
 
-    def _nat_gateways(self, name: str, args: NetworkArgs, tags: Tags) -> list[aws.ec2.NatGateway]:
+    def _nat_gateways(self, name: str, args: NetworkArgs, tags: Mapping[str, str]) -> list[aws.ec2.NatGateway]:
         count = {"none": 0, "single": 1, "perAz": args.az_count}[args.nat_gateways]
         gateways = []
         for i in range(count):
             address = aws.ec2.Eip(
                 f"{name}-nat-ip-{i}",
                 domain="vpc",
-                tags=tags(f"{name}-nat-{i}"),
+                tags=tagged(tags, f"{name}-nat-{i}"),
                 opts=pulumi.ResourceOptions(parent=self),
             )
             gateways.append(
@@ -199,19 +241,19 @@ class Network(pulumi.ComponentResource):
                     f"{name}-nat-{i}",
                     allocation_id=address.id,
                     subnet_id=self.public_subnets[i].id,
-                    tags=tags(f"{name}-nat-{self.availability_zones[i]}"),
+                    tags=tagged(tags, f"{name}-nat-{self.availability_zones[i]}"),
                     opts=pulumi.ResourceOptions(parent=self, depends_on=[self.internet_gateway]),
                 )
             )
         return gateways
 
-    def _flow_logs(self, name: str, args: NetworkArgs, key: EncryptionKey, tags: Tags) -> None:
+    def _flow_logs(self, name: str, args: NetworkArgs, key_arn: pulumi.Input[str], tags: Mapping[str, str]) -> None:
         child = pulumi.ResourceOptions(parent=self)
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-flow-logs",
-            retention_in_days=args.flow_log_retention_days,
-            kms_key_id=key.arn,
-            tags=tags(f"{name}-flow-logs"),
+            retention_in_days=args.log_retention_days,
+            kms_key_id=key_arn,
+            tags=tagged(tags, f"{name}-flow-logs"),
             opts=child,
         )
         identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
@@ -233,7 +275,7 @@ class Network(pulumi.ComponentResource):
                     }
                 )
             ),
-            tags=tags(f"{name}-flow-logs"),
+            tags=tagged(tags, f"{name}-flow-logs"),
             opts=child,
         )
         aws.iam.RolePolicy(
@@ -263,6 +305,6 @@ class Network(pulumi.ComponentResource):
             log_destination=log_group.arn,
             iam_role_arn=role.arn,
             max_aggregation_interval=600,
-            tags=tags(f"{name}-flow-log"),
+            tags=tagged(tags, f"{name}-flow-log"),
             opts=child,
         )

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
-from aws_compute_platform.foundation.encryption import EncryptionKey
-from aws_compute_platform.foundation.tags import Tags
+from aws_compute_platform.foundation.tags import tagged
 
 Statements = Sequence[dict[str, Any]]
 
@@ -18,7 +17,7 @@ Statements = Sequence[dict[str, Any]]
 class PrivateBucket(pulumi.ComponentResource):
     """A bucket that blocks every form of public access, encrypts at rest and refuses plain HTTP.
 
-    `key` encrypts with the stack key (and an S3 Bucket Key, so the KMS bill stays flat); `None` means SSE-S3, for
+    `key_arn` encrypts with the stack key (and an S3 Bucket Key, so the KMS bill stays flat); `None` means SSE-S3, for
     the few services that cannot write to or read from a bucket under a customer-managed key. `grants` adds
     statements to the bucket policy, ahead of the TLS-only denial; it receives the bucket ARN.
     """
@@ -27,8 +26,8 @@ class PrivateBucket(pulumi.ComponentResource):
         self,
         name: str,
         *,
-        key: EncryptionKey | None,
-        tags: Tags,
+        key_arn: pulumi.Input[str] | None,
+        tags: Mapping[str, str],
         versioned: bool,
         force_destroy: bool,
         protect: bool = False,
@@ -41,7 +40,7 @@ class PrivateBucket(pulumi.ComponentResource):
         self.resource = aws.s3.Bucket(
             name,
             force_destroy=force_destroy,
-            tags=tags(name),
+            tags=tagged(tags, name),
             opts=pulumi.ResourceOptions(parent=self, protect=protect),
         )
         self.public_access = aws.s3.BucketPublicAccessBlock(
@@ -54,13 +53,15 @@ class PrivateBucket(pulumi.ComponentResource):
             opts=child,
         )
         default: dict[str, pulumi.Input[str]] = (
-            {"sse_algorithm": "aws:kms", "kms_master_key_id": key.arn} if key else {"sse_algorithm": "AES256"}
+            {"sse_algorithm": "aws:kms", "kms_master_key_id": key_arn}
+            if key_arn is not None
+            else {"sse_algorithm": "AES256"}
         )
         aws.s3.BucketServerSideEncryptionConfiguration(
             name,
             bucket=self.resource.id,
             # A Bucket Key means one data key per bucket instead of one KMS call per object; SSE-S3 has no use for it.
-            rules=[{"apply_server_side_encryption_by_default": default, "bucket_key_enabled": key is not None}],
+            rules=[{"apply_server_side_encryption_by_default": default, "bucket_key_enabled": key_arn is not None}],
             opts=child,
         )
         if versioned:

@@ -263,7 +263,7 @@ class ServerlessApi(pulumi.ComponentResource):
         def bucket(suffix: str) -> PrivateBucket:
             return PrivateBucket(
                 f"{name}-{suffix}",
-                key=key,
+                key_arn=key.arn,
                 tags=tags,
                 versioned=True,
                 # dev is disposable: let `pulumi destroy` empty the bucket. prod keeps it (and protects it).

@@ -681,7 +681,7 @@ class WordPressFleet(pulumi.ComponentResource):
         elb_account = aws.elb.get_service_account_output(opts=pulumi.InvokeOutputOptions(parent=self))
         logs = PrivateBucket(
             f"{name}-alb-logs",
-            key=None,
+            key_arn=None,
             tags=tags,
             versioned=False,
             force_destroy=not args.protect,
