@@ -67,6 +67,8 @@ class Plan:
     stack: str
     resources: list[PlannedResource]
     outputs: dict[str, Any] = field(default_factory=dict)
+    # What the program warned about (`pulumi.log.warn`), as `pulumi preview` would show it.
+    warnings: list[str] = field(default_factory=list)
 
     def __iter__(self) -> Iterator[PlannedResource]:
         return iter(self.resources)
@@ -191,17 +193,27 @@ def run_program(
     pulumi.runtime.set_all_config({k: _engine_value(v) for k, v in (config or {}).items()}, secret_keys or [])
     SETTINGS.rpc_manager.clear()
     SETTINGS.outputs.clear()
+    warnings: list[str] = []
+    original_warn = pulumi.log.warn
+
+    def warn(msg: str, *args: Any, **kwargs: Any) -> None:
+        warnings.append(msg)
+        original_warn(msg, *args, **kwargs)
+
+    pulumi.log.warn = warn  # type: ignore[assignment]
     try:
         _sync_await(run_pulumi_func(program))
     except BaseException as exc:
         # Tests of bad configuration check that nothing was declared before the error.
-        exc.plan = Plan(stack=stack, resources=monitor.captured)  # type: ignore[attr-defined]
+        exc.plan = Plan(stack=stack, resources=monitor.captured, warnings=warnings)  # type: ignore[attr-defined]
         raise
+    finally:
+        pulumi.log.warn = original_warn  # type: ignore[assignment]
     root = pulumi.runtime.get_root_resource()
     outputs: dict[str, Any] = {}
     for name, value in (getattr(root, "outputs", None) or {}).items():
         outputs[name] = _sync_await(pulumi.Output.from_input(value).future())
-    return Plan(stack=stack, resources=monitor.captured, outputs=outputs)
+    return Plan(stack=stack, resources=monitor.captured, outputs=outputs, warnings=warnings)
 
 
 def run_stack(stack: str, overrides: Mapping[str, Any] | None = None, root: Path = ROOT) -> Plan:

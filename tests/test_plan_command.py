@@ -1,0 +1,86 @@
+"""`python -m plan --stack <stack>`: the offline plan a newcomer runs first."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from plan import Plan
+from plan.__main__ import EXIT_BAD_SETTINGS, EXIT_NO_STACK, main
+from plan.engine import ROOT
+
+
+def run(*argv: str) -> tuple[int, str]:
+    out = io.StringIO()
+    status = main(list(argv), out=out)
+    return status, out.getvalue()
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_plan_shows_every_resource_the_outputs_and_a_summary(stack: str, request: pytest.FixtureRequest) -> None:
+    plan: Plan = request.getfixturevalue(f"{stack}_plan")
+    status, text = run("--stack", stack)
+    assert status == 0
+    for resource in plan.resources:
+        assert f"{resource.type}  {resource.name}" in text
+    for output in plan.outputs:
+        assert f"    {output}: " in text
+    custom = sum(1 for r in plan.resources if r.custom)
+    protected = sum(1 for r in plan.resources if r.protect)
+    summary = text.strip().splitlines()[-1]
+    assert summary.startswith(f"{custom} resources in {len(plan.resources) - custom} components, {protected} protected")
+    assert "/month fixed" in summary
+
+
+def test_details_show_each_resources_inputs() -> None:
+    status, text = run("--stack", "dev", "--details")
+    assert status == 0
+    assert "httpTokens" in text  # IMDSv2, from the launch templates' metadata options
+
+
+def bad_project(tmp_path: Path) -> Path:
+    """A copy of the program with a stack file carrying three mistakes."""
+    for name in ("__main__.py", "Pulumi.yaml"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    stack = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())
+    config = stack["config"]
+    config["aws-compute-platform:network"]["azCount"] = 9
+    config["aws-compute-platform:keypair"] = "mine"
+    config["aws-compute-plattform:logRetentionDays"] = 14
+    (tmp_path / "Pulumi.dev.yaml").write_text(yaml.safe_dump(stack))
+    return tmp_path
+
+
+def test_a_bad_stack_file_prints_only_its_problems_each_with_its_key(tmp_path: Path) -> None:
+    status, text = run("--stack", "dev", "--root", str(bad_project(tmp_path)))
+    assert status == EXIT_BAD_SETTINGS
+    assert "3 problem(s)" in text
+    assert "aws-compute-platform:network.azCount: must be at least 1 and at most 6 (got 9)" in text
+    assert "aws-compute-platform:keypair: is not a known setting" in text
+    assert "aws-compute-plattform:logRetentionDays" in text
+    assert "Traceback" not in text
+
+
+def test_an_unknown_stack_names_the_stacks_there_are() -> None:
+    status, text = run("--stack", "staging")
+    assert status == EXIT_NO_STACK
+    assert "dev" in text and "prod" in text
+
+
+def test_the_command_runs_as_a_process_and_fails_without_a_traceback(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "plan", "--stack", "dev", "--root", str(bad_project(tmp_path))],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == EXIT_BAD_SETTINGS
+    assert "Traceback" not in done.stdout + done.stderr
+    assert "aws-compute-platform:network.azCount" in done.stdout
