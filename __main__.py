@@ -38,7 +38,7 @@ if settings.servers:
     servers = [Server(f"{prefix}-{s.name}", s, network=network, key=key, tags=tags) for s in settings.servers]
     pulumi.export("servers", {s.name: server.summary() for s, server in zip(settings.servers, servers, strict=True)})
 if settings.beanstalk.enabled:
-    payroll = BeanstalkApp(f"{prefix}-payroll", settings.beanstalk, network, key, tags)
+    payroll = BeanstalkApp(f"{prefix}-payroll", settings.beanstalk, network=network, key_arn=key.arn, tags=tags)
     pulumi.export("payrollUrl", payroll.url)
     pulumi.export("payrollVersion", payroll.version.name)
     pulumi.export("payrollQueueUrl", payroll.queue.url)

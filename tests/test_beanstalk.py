@@ -11,17 +11,13 @@ from typing import Any
 
 import pytest
 import yaml
+from pydantic.alias_generators import to_snake
 
-from aws_compute_platform.beanstalk.payroll import (
-    APP_DIR,
-    DOCUMENTED_OPTIONS,
-    ENVIRONMENT_PROPERTIES,
-    LOAD_BALANCER_OPTIONS,
-    BeanstalkArgs,
-    source_files,
-    source_hash,
-)
-from aws_compute_platform.config import Problems, Section
+from aws_compute_platform.beanstalk.application import APP_DIR, source_files, source_hash
+from aws_compute_platform.beanstalk.args import BeanstalkArgs, WorkerTierArgs
+from aws_compute_platform.beanstalk.options import DOCUMENTED_OPTIONS, ENVIRONMENT_PROPERTIES, LOAD_BALANCER_OPTIONS
+from aws_compute_platform.config import ConfigError, SettingsError
+from aws_compute_platform.settings import Settings, parse_settings
 from plan import Plan, PlannedResource
 
 BEANSTALK = "aws-compute-platform:beanstalk"
@@ -386,68 +382,126 @@ def test_when_disabled_nothing_is_created(plan_with: Callable[..., Plan]) -> Non
     assert "payrollUrl" not in plan.outputs
 
 
-# -- configuration -----------------------------------------------------------------------------------------------------
-def parse(raw: dict[str, Any], **cross: Any) -> tuple[BeanstalkArgs, Problems]:
-    problems = Problems()
-    keywords: dict[str, Any] = {
-        "name_prefix": "aws-compute-platform-dev",
-        "protect": False,
-        "log_retention_days": 30,
-        "az_count": 2,
-        "nat_gateways": "single",
-    }
-    keywords.update(cross)
-    args = BeanstalkArgs.from_config(Section(BEANSTALK, raw, problems), **keywords)
-    return args, problems
-
-
+# -- configuration ---------------------------------------------------------------------------------------------------
 GOOD = {"enabled": True, "senderEmail": "payroll@example.com"}
 
 
+def python_names(raw: dict[str, Any]) -> dict[str, Any]:
+    """A stack-file section spelt as a team's Python would spell the same Args."""
+    return {to_snake(k): python_names(v) if isinstance(v, dict) else v for k, v in raw.items()}
+
+
+def from_both_paths(raw: dict[str, Any]) -> list[ConfigError]:
+    """The problems of one section read from stack config; the same Args built in Python must fail alike."""
+    with pytest.raises(SettingsError) as from_config:
+        BeanstalkArgs.from_config(raw)
+    with pytest.raises(SettingsError) as from_python:
+        BeanstalkArgs(**python_names(raw))
+    assert [str(p) for p in from_python.value.problems] == [str(p) for p in from_config.value.problems]
+    return from_config.value.problems
+
+
 def test_the_issue_config_shape_parses() -> None:
-    args, problems = parse(stack_config("prod"))
-    assert not problems.found
-    assert (args.worker_max_size, args.visibility_timeout_s, args.max_receive_count) == (2, 1800, 3)
+    args = BeanstalkArgs.from_config(stack_config("prod"))
+    assert (args.worker.max_size, args.worker.visibility_timeout, args.worker.max_receive_count) == (2, 1800, 3)
     assert args.inactivity_timeout_s == 1740
+    assert BeanstalkArgs(**python_names(stack_config("prod"))) == args
 
 
 @pytest.mark.parametrize(
     ("raw", "key", "problem"),
     [
         ({"web": {"minSize": 3, "maxSize": 2}}, "web.minSize", "must not exceed web.maxSize"),
+        ({"worker": {"minSize": 3}}, "worker.minSize", "must not exceed worker.maxSize (2)"),
         ({"worker": {"maxReceiveCount": 0}}, "worker.maxReceiveCount", "at least 1"),
         ({"worker": {"visibilityTimeout": 7200}}, "worker.visibilityTimeout", "at most 3600"),
-        ({"worker": {"maxRetries": 3}}, "worker.maxRetries", "not a known setting"),
         ({"platform": "^64bit (Amazon"}, "platform", "not a valid regular expression"),
         ({"senderEmail": "payroll"}, "senderEmail", "email address"),
         ({"instanceType": "t4g.huge"}, "instanceType", "not a known EC2 instance type"),
         ({"maintenanceWindow": "Sunday 3am"}, "maintenanceWindow", "UTC day and time"),
         ({"certificateArn": "my-cert"}, "certificateArn", "ACM certificate ARN"),
-        ({"keepVersion": 5}, "keepVersion", "not a known setting"),
+        ({"keepVersions": 1001}, "keepVersions", "at most 1000"),
+        ({"logRetentionDays": 1096}, "logRetentionDays", "Elastic Beanstalk accepts"),
     ],
 )
 def test_bad_settings_are_refused_with_the_key_named(raw: dict[str, Any], key: str, problem: str) -> None:
-    _, problems = parse({**GOOD, **raw})
-    assert [p.key for p in problems.found] == [f"{BEANSTALK}.{key}"]
-    assert problem in problems.found[0].problem
+    [found] = from_both_paths({**GOOD, **raw})
+    assert found.key == f"{BEANSTALK}.{key}"
+    assert problem in found.problem
 
 
 @pytest.mark.parametrize(
-    ("cross", "problem"),
-    [
-        ({"az_count": 1}, "azCount >= 2"),
-        ({"nat_gateways": "none"}, "natGateways"),
-        ({"log_retention_days": 1096}, "logRetentionDays to be one Elastic Beanstalk accepts"),
-        ({"name_prefix": "aws-compute-platform-staging"}, "aws-compute-platform-staging-payroll-worker' must be 4-40"),
-    ],
+    ("raw", "key"), [({"worker": {"maxRetries": 3}}, "worker.maxRetries"), ({"keepVersion": 5}, "keepVersion")]
 )
-def test_what_the_environments_need_from_the_rest_of_the_stack_is_checked(cross: dict[str, Any], problem: str) -> None:
-    _, problems = parse(GOOD, **cross)
-    assert [p.key for p in problems.found] == [f"{BEANSTALK}.enabled"]
-    assert problem in problems.found[0].problem
+def test_unknown_settings_are_refused_listing_the_known_ones(raw: dict[str, Any], key: str) -> None:
+    with pytest.raises(SettingsError) as failure:
+        BeanstalkArgs.from_config({**GOOD, **raw})
+    [found] = failure.value.problems
+    assert found.key == f"{BEANSTALK}.{key}"
+    assert "not a known setting" in found.problem
+    assert ("maxReceiveCount" if "." in key else "keepVersions") in found.problem
+
+
+def test_a_tier_built_on_its_own_in_python_names_the_same_key() -> None:
+    [found] = from_both_paths({"worker": {"minSize": 3, "maxSize": 2}})
+    with pytest.raises(SettingsError) as failure:
+        WorkerTierArgs(min_size=3, max_size=2)
+    assert [str(p) for p in failure.value.problems] == [str(found)]
+    assert found.key == f"{BEANSTALK}.worker.minSize"
 
 
 def test_a_sender_is_required_only_when_enabled() -> None:
-    assert not parse({"enabled": False})[1].found
-    _, problems = parse({"enabled": True})
-    assert [p.key for p in problems.found] == [f"{BEANSTALK}.senderEmail"]
+    assert BeanstalkArgs.from_config({"enabled": False}).sender_email == ""
+    [found] = from_both_paths({"enabled": True})
+    assert (found.key, found.problem) == (f"{BEANSTALK}.senderEmail", "is required")
+
+
+def test_a_log_retention_beanstalk_refuses_matters_only_when_enabled() -> None:
+    assert BeanstalkArgs.from_config({"logRetentionDays": 1096}).log_retention_days == 1096
+
+
+# -- what the environments need from the rest of the stack --------------------------------------------------------
+def stack_settings(stack: str = "dev", stack_name: str | None = None, **overrides: Any) -> Settings:
+    """parse_settings over a shipped stack file, with some of its `aws-compute-platform:` keys replaced."""
+    config = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
+    prefix = "aws-compute-platform:"
+    raw = {k.removeprefix(prefix): v for k, v in config.items() if k.startswith(prefix)}
+    raw.update(overrides)
+    return parse_settings("aws-compute-platform", stack_name or stack, config["aws:region"], raw)
+
+
+def beanstalk_problems(stack_name: str | None = None, **overrides: Any) -> list[ConfigError]:
+    with pytest.raises(SettingsError) as failure:
+        stack_settings("dev", stack_name, **overrides)
+    return [p for p in failure.value.problems if p.key.startswith(BEANSTALK)]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "key", "problem"),
+    [
+        ({"network": {"azCount": 1, "natGateways": "single"}}, "enabled", "azCount >= 2"),
+        ({"network": {"azCount": 2, "natGateways": "none"}}, "enabled", "natGateways"),
+        ({"logRetentionDays": 1096}, "logRetentionDays", "Elastic Beanstalk accepts"),
+        ({"stack_name": "staging"}, "enabled", "aws-compute-platform-staging-payroll-worker' must be 4-40"),
+    ],
+)
+def test_what_the_environments_need_from_the_rest_of_the_stack_is_checked(
+    overrides: dict[str, Any], key: str, problem: str
+) -> None:
+    [found] = beanstalk_problems(**overrides)
+    assert found.key == f"{BEANSTALK}.{key}"
+    assert problem in found.problem
+
+
+def test_a_disabled_application_needs_nothing_from_the_rest_of_the_stack() -> None:
+    off = {"beanstalk": {"enabled": False}}
+    settings = stack_settings("dev", "staging", logRetentionDays=1096, **off)
+    assert not settings.beanstalk.enabled
+
+
+def test_the_stack_wide_protection_and_log_retention_reach_the_application_unless_it_sets_its_own() -> None:
+    dev, prod = stack_settings("dev"), stack_settings("prod")
+    assert (dev.beanstalk.protect, dev.beanstalk.log_retention_days) == (False, 14)
+    assert (prod.beanstalk.protect, prod.beanstalk.log_retention_days) == (True, 90)
+    own = stack_settings("prod", beanstalk={**stack_config("prod"), "protect": False, "logRetentionDays": 30})
+    assert (own.beanstalk.protect, own.beanstalk.log_retention_days) == (False, 30)

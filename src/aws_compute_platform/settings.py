@@ -11,14 +11,14 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import pulumi
 from pulumi.runtime import config as runtime_config
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from aws_compute_platform.args import PROJECT, ArgsModel, Flag, problems
-from aws_compute_platform.beanstalk.payroll import BeanstalkArgs
+from aws_compute_platform.beanstalk.args import BeanstalkArgs, environment_name_problem, environment_names
 from aws_compute_platform.config import ConfigError, Problems, Section, SettingsError
 from aws_compute_platform.foundation.encryption import EncryptionArgs
 from aws_compute_platform.foundation.images import trusted_image_owners
@@ -40,12 +40,15 @@ LogRetentionDays = Literal[
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ]  # fmt: skip
 
+_Section = TypeVar("_Section", bound=ArgsModel)
+
 _TAG_VALUE = re.compile(r"[\w .:/=+@-]{1,256}")
 
 # Stack-wide settings each component section inherits unless it sets its own: (stack key, section key).
 _INHERITED = {
     "encryption": (("protectData", "protect"),),
     "network": (("logRetentionDays", "logRetentionDays"),),
+    "beanstalk": (("protectData", "protect"), ("logRetentionDays", "logRetentionDays")),
 }
 
 
@@ -76,7 +79,7 @@ class StackSettings(ArgsModel):
     """Stand-alone EC2 servers, one object each."""
     wordpress: Any = None
     """The highly available WordPress fleet."""
-    beanstalk: Any = None
+    beanstalk: BeanstalkArgs = Field(default_factory=BeanstalkArgs)
     """The payroll application on Elastic Beanstalk."""
     serverless: Any = None
     """The purchase-order API on API Gateway and Lambda."""
@@ -174,14 +177,9 @@ def parse_settings(project: str, stack: str, region: str | None, config: Mapping
         az_count=network.az_count,
         log_retention_days=log_retention_days,
     )
-    beanstalk = BeanstalkArgs.from_config(
-        raw.section("beanstalk"),
-        name_prefix=f"{project}-{stack}",
-        protect=protect_data,
-        log_retention_days=log_retention_days,
-        az_count=network.az_count,
-        nat_gateways=network.nat_gateways,
-    )
+    beanstalk = root.beanstalk if root else _valid_or_none(BeanstalkArgs, config.get("beanstalk"))
+    if beanstalk is not None:
+        found.extend(_beanstalk_needs(f"{project}:beanstalk", beanstalk, f"{project}-{stack}-payroll", network))
     found.extend(legacy.found)
     if found or root is None:
         raise SettingsError(found)
@@ -200,8 +198,40 @@ def parse_settings(project: str, stack: str, region: str | None, config: Mapping
         servers=servers,
         serverless=serverless,
         wordpress=wordpress,
-        beanstalk=beanstalk,
+        beanstalk=root.beanstalk,
     )
+
+
+def _valid_or_none(model: type[_Section], raw: Any) -> _Section | None:
+    """A section read on its own, when the root failed: its own problems are already reported."""
+    try:
+        return model.from_config(raw)
+    except SettingsError:
+        return None
+
+
+def _beanstalk_needs(key: str, beanstalk: BeanstalkArgs, app_name: str, network: NetworkArgs) -> list[ConfigError]:
+    """What the payroll environments need from the rest of the stack: valid names, two zones, a way out."""
+    if not beanstalk.enabled:
+        return []
+    found = []
+    for env_name in environment_names(app_name):
+        problem = environment_name_problem(env_name)
+        if problem:
+            found.append(ConfigError(f"{key}.enabled", f"{problem}: shorten the project or stack name"))
+    if network.az_count < 2:
+        found.append(
+            ConfigError(f"{key}.enabled", "needs network.azCount >= 2: an Application Load Balancer spans two AZs")
+        )
+    if network.nat_gateways == "none":
+        found.append(
+            ConfigError(
+                f"{key}.enabled",
+                "needs network.natGateways single or perAz: instances in private subnets reach Elastic Beanstalk, "
+                "SQS and SES through NAT",
+            )
+        )
+    return found
 
 
 def unknown_namespaces(keys: list[str]) -> list[ConfigError]:

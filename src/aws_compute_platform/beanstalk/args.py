@@ -1,0 +1,196 @@
+"""BeanstalkArgs: what the payroll application may be told, from `aws-compute-platform:beanstalk` or in Python.
+
+Checks that need the rest of the stack (the network's zones and NAT, environment names made from the project and
+stack) are made in `settings.parse_settings`, and again by `BeanstalkApp` for the network and name it is given.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, ClassVar
+
+from pydantic import Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
+
+from aws_compute_platform.args import ArgsModel, Flag
+from aws_compute_platform.foundation.instance_types import FAMILIES, category
+
+# sqsd gives up on a request this long before the message's visibility timeout ends, so a job that ran to the
+# limit is answered (and its message deleted) before SQS hands the message to another worker.
+INACTIVITY_MARGIN_S = 60
+# nginx waits at most this long for the app (beanstalk/app/.platform/nginx/conf.d/payroll.conf).
+NGINX_READ_TIMEOUT_S = 3600
+# aws:elasticbeanstalk:cloudwatch:logs RetentionInDays accepts fewer values than CloudWatch Logs itself.
+BEANSTALK_LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1827, 3653)
+DEFAULT_PLATFORM = r"^64bit Amazon Linux 2023 (.*) running Python 3.12$"
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MAINTENANCE_WINDOW = re.compile(rf"({'|'.join(_DAYS)}):([01]\d|2[0-3]):[0-5]\d")
+_CERTIFICATE_ARN = re.compile(r"arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]+")
+_EMAIL = re.compile(r"[^@\s<>\"',;]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}")
+# Elastic Beanstalk environment names: 4-40 letters, digits and dashes, no dash at either end.
+_ENV_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{2,38}[A-Za-z0-9]")
+
+
+def environment_names(app_name: str) -> tuple[str, str]:
+    """The web and worker environment names of a `BeanstalkApp` named `app_name`."""
+    return f"{app_name}-web", f"{app_name}-worker"
+
+
+def environment_name_problem(env_name: str) -> str | None:
+    """Why Elastic Beanstalk would refuse an environment name, or None."""
+    if _ENV_NAME.fullmatch(env_name):
+        return None
+    return f"the environment name {env_name!r} must be 4-40 letters, digits or dashes"
+
+
+class _TierArgs(ArgsModel):
+    """One tier's Auto Scaling bounds. Each tier declares `max_size` first, so `min_size` is checked against it."""
+
+    tier: ClassVar[str]
+
+    @field_validator("min_size", check_fields=False)
+    @classmethod
+    def _at_most_max(cls, value: int, info: ValidationInfo) -> int:
+        high = info.data.get("max_size")
+        if high is not None and value > high:
+            raise ValueError(f"must not exceed {cls.tier}.maxSize ({high})")
+        return value
+
+
+class WebTierArgs(_TierArgs):
+    """The web tier: an Application Load Balancer in the public subnets, instances in the private ones."""
+
+    config_key = "aws-compute-platform:beanstalk.web"
+    tier = "web"
+
+    max_size: int = Field(4, ge=1, le=100)
+    """Most web instances."""
+    min_size: int = Field(1, ge=1, le=100)
+    """Fewest web instances; at most maxSize."""
+
+
+class WorkerTierArgs(_TierArgs):
+    """The worker tier: sqsd reads the jobs queue and POSTs each message to the app."""
+
+    config_key = "aws-compute-platform:beanstalk.worker"
+    tier = "worker"
+
+    max_size: int = Field(2, ge=1, le=100)
+    """Most worker instances."""
+    min_size: int = Field(1, ge=1, le=100)
+    """Fewest worker instances; at most maxSize."""
+    # sqsd's VisibilityTimeout (0-43200) must exceed its InactivityTimeout, and the app's nginx waits 3600 s.
+    visibility_timeout: int = Field(1800, ge=INACTIVITY_MARGIN_S + 60, le=NGINX_READ_TIMEOUT_S)
+    """Seconds a job may take: the queue's and sqsd's visibility timeout; sqsd waits 60 s less for the app."""
+    # sqsd MaxRetries accepts 1-100 and must equal the dead-letter queue's maxReceiveCount.
+    max_receive_count: int = Field(3, ge=1, le=100)
+    """Deliveries before a message moves to the dead-letter queue; also sqsd's MaxRetries."""
+
+    @property
+    def inactivity_timeout_s(self) -> int:
+        """How long sqsd waits for the app to answer one job."""
+        return self.visibility_timeout - INACTIVITY_MARGIN_S
+
+
+class BeanstalkArgs(ArgsModel):
+    """The payroll application on Elastic Beanstalk: a web environment and an SQS worker environment."""
+
+    config_key = "aws-compute-platform:beanstalk"
+
+    enabled: Flag = False
+    """Build the payroll application (needs network.azCount >= 2 and NAT gateways)."""
+    platform: str = DEFAULT_PLATFORM
+    """Regular expression for the solution stack; the newest match is used."""
+    instance_type: str = "t4g.small"
+    """Instance type of both tiers (Graviton types run arm64)."""
+    web: WebTierArgs = Field(default_factory=WebTierArgs)
+    """The web tier's size."""
+    worker: WorkerTierArgs = Field(default_factory=WorkerTierArgs)
+    """The worker tier's size and how long and how often a job is tried."""
+    sender_email: str = Field("", validate_default=True)
+    """SES sender address of the result emails; required when enabled (verify it: see the SES sandbox)."""
+    # Elastic Beanstalk keeps at most 1000 application versions per account.
+    keep_versions: int = Field(20, ge=1, le=1000)
+    """Application versions the lifecycle rule keeps."""
+    uploads_expire_days: int = Field(30, ge=1, le=3650)
+    """Days before uploaded files (and delivery markers) expire."""
+    maintenance_window: str = "Sun:03:00"
+    """UTC start of the weekly managed platform update window, such as Sun:03:00."""
+    certificate_arn: str | None = None
+    """ACM certificate of the web tier: HTTPS on 443 and port 80 closed."""
+    encrypt_volumes_by_default: Flag = False
+    """Turn on account-wide EBS encryption by default with the stack key (Beanstalk cannot name a key itself)."""
+    log_retention_days: int = 30
+    """Days the environments' logs are kept. Defaults to the stack's logRetentionDays."""
+    protect: Flag = False
+    """Protect the uploads and keep logs after an environment ends. Defaults to the stack's protectData."""
+
+    @property
+    def inactivity_timeout_s(self) -> int:
+        return self.worker.inactivity_timeout_s
+
+    @field_validator("platform")
+    @classmethod
+    def _regular_expression(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"is not a valid regular expression ({exc})") from None
+        return value
+
+    @field_validator("instance_type")
+    @classmethod
+    def _known_instance_type(cls, value: str) -> str:
+        if category(value) is None:
+            families = "; ".join(f"{c}: {', '.join(f)}" for c, f in FAMILIES.items())
+            raise ValueError(f"is not a known EC2 instance type (family.size). Families: {families}")
+        return value
+
+    @field_validator("sender_email")
+    @classmethod
+    def _email_address(cls, value: str, info: ValidationInfo) -> str:
+        if not value:
+            if info.data.get("enabled") is True:
+                raise PydanticCustomError("missing", "is required when enabled")
+            return value
+        if not _EMAIL.fullmatch(value):
+            raise ValueError("must be an email address such as payroll@example.com")
+        return value
+
+    @field_validator("maintenance_window")
+    @classmethod
+    def _day_and_time(cls, value: str) -> str:
+        if not _MAINTENANCE_WINDOW.fullmatch(value):
+            raise ValueError("must be a UTC day and time such as Sun:03:00")
+        return value
+
+    @field_validator("certificate_arn", mode="before")
+    @classmethod
+    def _certificate(cls, value: Any) -> Any:
+        if value == "":
+            return None
+        if isinstance(value, str) and not _CERTIFICATE_ARN.fullmatch(value):
+            raise ValueError("must be an ACM certificate ARN in the stack's region")
+        return value
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _retention_beanstalk_accepts(cls, value: int, info: ValidationInfo) -> int:
+        # Checked only for an application that is built: the value is usually the stack-wide one.
+        if info.data.get("enabled") is True and value not in BEANSTALK_LOG_RETENTION_DAYS:
+            allowed = ", ".join(map(str, BEANSTALK_LOG_RETENTION_DAYS))
+            raise ValueError(
+                f"must be a retention Elastic Beanstalk accepts (allowed: {allowed}); it defaults to the stack's "
+                "logRetentionDays"
+            )
+        return value
+
+
+__all__ = [
+    "BEANSTALK_LOG_RETENTION_DAYS",
+    "BeanstalkArgs",
+    "WebTierArgs",
+    "WorkerTierArgs",
+    "environment_name_problem",
+    "environment_names",
+]

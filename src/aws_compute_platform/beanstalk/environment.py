@@ -1,0 +1,58 @@
+"""BeanstalkEnvironment: one Elastic Beanstalk environment running a version; the web and worker tiers are two."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Literal
+
+import pulumi
+import pulumi_aws as aws
+
+from aws_compute_platform.beanstalk.args import environment_name_problem
+from aws_compute_platform.beanstalk.options import Setting
+from aws_compute_platform.config import ConfigError
+from aws_compute_platform.foundation.tags import tagged
+
+Tier = Literal["WebServer", "Worker"]
+
+
+class BeanstalkEnvironment(pulumi.ComponentResource):
+    """An environment named `name` (Elastic Beanstalk's own name too: 4-40 letters, digits or dashes).
+
+    `settings` are its option settings; `depends_on` holds the grants its instances and service role need before the
+    environment launches anything.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        tier: Tier,
+        application: pulumi.Input[str],
+        version: pulumi.Input[str],
+        platform: pulumi.Input[str],
+        settings: Sequence[Setting],
+        tags: Mapping[str, str],
+        depends_on: Sequence[pulumi.Resource] = (),
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        problem = environment_name_problem(name)
+        if problem:
+            raise ConfigError("name", f"{problem}: choose a shorter component name", name)
+        super().__init__("acp:beanstalk:Environment", name, None, opts)
+        self.settings = list(settings)
+        self.environment = aws.elasticbeanstalk.Environment(
+            name,
+            name=name,
+            application=application,
+            tier=tier,
+            solution_stack_name=platform,
+            version=version,
+            settings=self.settings,
+            tags=tagged(tags, name),
+            # An explicit name is needed (autonaming would pass 40 characters); it forces delete-then-create.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(depends_on), delete_before_replace=True),
+        )
+        self.name: pulumi.Output[str] = self.environment.name
+        self.cname: pulumi.Output[str] = self.environment.cname
+        self.register_outputs({"name": self.name, "cname": self.cname})

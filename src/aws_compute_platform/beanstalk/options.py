@@ -1,0 +1,207 @@
+"""Elastic Beanstalk option settings: those both tiers share, the web tier's and the worker tier's, and no others.
+
+Every value is a string (booleans lowercase), as the option settings API takes them; every namespace and name is
+one Elastic Beanstalk documents, because it silently ignores any other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pulumi
+
+from aws_compute_platform.beanstalk.args import BeanstalkArgs
+from aws_compute_platform.beanstalk.queue import MESSAGE_RETENTION_S
+from aws_compute_platform.foundation.instance_types import architecture
+from aws_compute_platform.foundation.network import NetworkRef
+
+TASK_PATH = "/tasks/payroll"
+HEALTH_PATH = "/health"
+WEB_JOB_TIMEOUT_S = 120
+WORKER_PROCESSES = 2  # Gunicorn workers per worker instance; sqsd opens as many connections, no more
+WEB_PROCESSES = 3
+MAX_UPLOAD_BYTES = 100 * 1024 * 1024  # matches client_max_body_size in the nginx configuration
+TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+
+# Every option namespace and name the environments may set, as Elastic Beanstalk documents them in "General options
+# for all environments" (awsdocs/aws-elastic-beanstalk-developer-guide doc_source/command-options-general.md and
+# https://docs.aws.amazon.com/elasticbeanstalk/latest/dg/command-options-general.html). Beanstalk silently ignores
+# an unknown option, which then shows as a diff on every `pulumi up`: a test holds both tiers to this list.
+DOCUMENTED_OPTIONS: Mapping[str, frozenset[str]] = {
+    "aws:autoscaling:asg": frozenset({"MinSize", "MaxSize", "Cooldown", "Availability Zones"}),
+    "aws:autoscaling:launchconfiguration": frozenset(
+        {
+            "IamInstanceProfile",
+            "DisableIMDSv1",
+            "RootVolumeType",
+            "RootVolumeSize",
+            "RootVolumeIOPS",
+            "RootVolumeThroughput",
+            "MonitoringInterval",
+            "SecurityGroups",
+        }
+    ),
+    "aws:ec2:instances": frozenset({"InstanceTypes", "SupportedArchitectures", "EnableSpot"}),
+    "aws:ec2:vpc": frozenset({"VPCId", "Subnets", "ELBSubnets", "ELBScheme", "AssociatePublicIpAddress"}),
+    "aws:elasticbeanstalk:environment": frozenset({"EnvironmentType", "ServiceRole", "LoadBalancerType"}),
+    "aws:elasticbeanstalk:environment:process:default": frozenset(
+        {"HealthCheckPath", "MatcherHTTPCode", "Port", "Protocol", "DeregistrationDelay", "HealthCheckInterval"}
+    ),
+    "aws:elasticbeanstalk:healthreporting:system": frozenset({"SystemType"}),
+    "aws:elasticbeanstalk:managedactions": frozenset(
+        {"ManagedActionsEnabled", "PreferredStartTime", "ServiceRoleForManagedUpdates"}
+    ),
+    "aws:elasticbeanstalk:managedactions:platformupdate": frozenset({"UpdateLevel", "InstanceRefreshEnabled"}),
+    "aws:elasticbeanstalk:cloudwatch:logs": frozenset({"StreamLogs", "DeleteOnTerminate", "RetentionInDays"}),
+    "aws:elasticbeanstalk:cloudwatch:logs:health": frozenset(
+        {"HealthStreamingEnabled", "DeleteOnTerminate", "RetentionInDays"}
+    ),
+    "aws:elasticbeanstalk:command": frozenset({"DeploymentPolicy", "Timeout", "BatchSizeType", "BatchSize"}),
+    "aws:elasticbeanstalk:sqsd": frozenset(
+        {
+            "WorkerQueueURL",
+            "HttpPath",
+            "MimeType",
+            "HttpConnections",
+            "ConnectTimeout",
+            "InactivityTimeout",
+            "VisibilityTimeout",
+            "ErrorVisibilityTimeout",
+            "RetentionPeriod",
+            "MaxRetries",
+        }
+    ),
+    "aws:elbv2:listener:default": frozenset({"ListenerEnabled", "Protocol", "DefaultProcess"}),
+    "aws:elbv2:listener:443": frozenset({"ListenerEnabled", "Protocol", "SSLCertificateArns", "SSLPolicy"}),
+}
+# Environment properties: "any environment variable name" (same page, aws:elasticbeanstalk:application:environment).
+ENVIRONMENT_PROPERTIES = "aws:elasticbeanstalk:application:environment"
+# Options that exist only with a load balancer: a worker environment has none, and setting them fails its creation.
+LOAD_BALANCER_OPTIONS = {
+    ("aws:ec2:vpc", "ELBSubnets"),
+    ("aws:ec2:vpc", "ELBScheme"),
+    ("aws:elasticbeanstalk:environment", "LoadBalancerType"),
+}
+
+Setting = dict[str, pulumi.Input[str]]
+
+
+def option(namespace: str, name: str, value: pulumi.Input[str]) -> Setting:
+    return {"namespace": namespace, "name": name, "value": value}
+
+
+def _flag(value: bool) -> str:
+    return "true" if value else "false"
+
+
+@dataclass(frozen=True)
+class Wiring:
+    """What both tiers are told about the rest of the application: where they run and what they work with."""
+
+    network: NetworkRef
+    service_role_arn: pulumi.Input[str]
+    uploads_bucket: pulumi.Input[str]
+    queue_url: pulumi.Input[str]
+    region: pulumi.Input[str]
+
+
+def _instances(
+    args: BeanstalkArgs, wiring: Wiring, profile_name: pulumi.Input[str], *, min_size: int, max_size: int
+) -> list[Setting]:
+    """Options both tiers share: instances, network, health, updates and logs."""
+    network = wiring.network
+    return [
+        option("aws:autoscaling:launchconfiguration", "IamInstanceProfile", profile_name),
+        # Both force launch templates: accounts made after October 2024 cannot create launch configurations.
+        option("aws:autoscaling:launchconfiguration", "DisableIMDSv1", "true"),
+        option("aws:autoscaling:launchconfiguration", "RootVolumeType", "gp3"),
+        option("aws:ec2:instances", "InstanceTypes", args.instance_type),
+        option("aws:ec2:instances", "SupportedArchitectures", architecture(args.instance_type)),
+        option("aws:autoscaling:asg", "MinSize", str(min_size)),
+        option("aws:autoscaling:asg", "MaxSize", str(max_size)),
+        option("aws:ec2:vpc", "VPCId", network.vpc_id),
+        option("aws:ec2:vpc", "Subnets", pulumi.Output.all(*network.private_subnet_ids).apply(",".join)),
+        option("aws:ec2:vpc", "AssociatePublicIpAddress", "false"),
+        option("aws:elasticbeanstalk:environment", "ServiceRole", wiring.service_role_arn),
+        option("aws:elasticbeanstalk:healthreporting:system", "SystemType", "enhanced"),
+        option("aws:elasticbeanstalk:managedactions", "ManagedActionsEnabled", "true"),
+        option("aws:elasticbeanstalk:managedactions", "PreferredStartTime", args.maintenance_window),
+        option("aws:elasticbeanstalk:managedactions:platformupdate", "UpdateLevel", "minor"),
+        option("aws:elasticbeanstalk:cloudwatch:logs", "StreamLogs", "true"),
+        option("aws:elasticbeanstalk:cloudwatch:logs", "DeleteOnTerminate", _flag(not args.protect)),
+        option("aws:elasticbeanstalk:cloudwatch:logs", "RetentionInDays", str(args.log_retention_days)),
+        option("aws:elasticbeanstalk:cloudwatch:logs:health", "HealthStreamingEnabled", "true"),
+        option("aws:elasticbeanstalk:cloudwatch:logs:health", "DeleteOnTerminate", _flag(not args.protect)),
+        option("aws:elasticbeanstalk:cloudwatch:logs:health", "RetentionInDays", str(args.log_retention_days)),
+        # Replace instances in batches so a bad version never takes the whole tier down at once.
+        option("aws:elasticbeanstalk:command", "DeploymentPolicy", "RollingWithAdditionalBatch"),
+    ]
+
+
+def _properties(args: BeanstalkArgs, wiring: Wiring, **extra: str) -> list[Setting]:
+    """Environment variables the app reads (beanstalk/app/application.py)."""
+    values: dict[str, pulumi.Input[str]] = {
+        "UPLOADS_BUCKET": wiring.uploads_bucket,
+        "JOBS_QUEUE_URL": wiring.queue_url,
+        "SENDER_EMAIL": args.sender_email,
+        "AWS_DEFAULT_REGION": wiring.region,
+        **extra,
+    }
+    return [option(ENVIRONMENT_PROPERTIES, k, v) for k, v in values.items()]
+
+
+def web_settings(args: BeanstalkArgs, wiring: Wiring, profile_name: pulumi.Input[str]) -> list[Setting]:
+    """The web tier: load balanced behind an ALB in the public subnets, instances in the private ones."""
+    settings = [
+        *_instances(args, wiring, profile_name, min_size=args.web.min_size, max_size=args.web.max_size),
+        option("aws:elasticbeanstalk:environment", "EnvironmentType", "LoadBalanced"),
+        # The API's default is a Classic Load Balancer; the type can only be chosen when the environment is created.
+        option("aws:elasticbeanstalk:environment", "LoadBalancerType", "application"),
+        option("aws:ec2:vpc", "ELBSubnets", pulumi.Output.all(*wiring.network.public_subnet_ids).apply(",".join)),
+        option("aws:ec2:vpc", "ELBScheme", "public"),
+        option("aws:elasticbeanstalk:environment:process:default", "HealthCheckPath", HEALTH_PATH),
+        option("aws:elasticbeanstalk:environment:process:default", "MatcherHTTPCode", "200"),
+        *_properties(
+            args,
+            wiring,
+            JOB_TIMEOUT_SECONDS=str(WEB_JOB_TIMEOUT_S),
+            GUNICORN_WORKERS=str(WEB_PROCESSES),
+            MAX_UPLOAD_BYTES=str(MAX_UPLOAD_BYTES),
+        ),
+    ]
+    if args.certificate_arn:
+        # Payroll data only over TLS: HTTPS on 443, and the plain-HTTP listener switched off.
+        settings += [
+            option("aws:elbv2:listener:443", "ListenerEnabled", "true"),
+            option("aws:elbv2:listener:443", "Protocol", "HTTPS"),
+            option("aws:elbv2:listener:443", "SSLCertificateArns", args.certificate_arn),
+            option("aws:elbv2:listener:443", "SSLPolicy", TLS_POLICY),
+            option("aws:elbv2:listener:default", "ListenerEnabled", "false"),
+        ]
+    return settings
+
+
+def worker_settings(args: BeanstalkArgs, wiring: Wiring, profile_name: pulumi.Input[str]) -> list[Setting]:
+    """The worker tier: no load balancer, so no ELB option at all; sqsd reads our queue."""
+    sqsd = "aws:elasticbeanstalk:sqsd"
+    worker = args.worker
+    return [
+        *_instances(args, wiring, profile_name, min_size=worker.min_size, max_size=worker.max_size),
+        option(sqsd, "WorkerQueueURL", wiring.queue_url),
+        option(sqsd, "HttpPath", TASK_PATH),
+        option(sqsd, "MimeType", "application/json"),
+        option(sqsd, "HttpConnections", str(WORKER_PROCESSES)),
+        option(sqsd, "VisibilityTimeout", str(worker.visibility_timeout)),
+        option(sqsd, "InactivityTimeout", str(worker.inactivity_timeout_s)),
+        # A failed job waits a minute before its retry instead of sqsd's 2 s, so a brief outage is ridden out.
+        option(sqsd, "ErrorVisibilityTimeout", "60"),
+        option(sqsd, "RetentionPeriod", str(MESSAGE_RETENTION_S)),
+        option(sqsd, "MaxRetries", str(worker.max_receive_count)),
+        *_properties(
+            args,
+            wiring,
+            JOB_TIMEOUT_SECONDS=str(worker.inactivity_timeout_s),
+            GUNICORN_WORKERS=str(WORKER_PROCESSES),
+        ),
+    ]
