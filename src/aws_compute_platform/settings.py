@@ -24,7 +24,7 @@ from aws_compute_platform.foundation.encryption import EncryptionArgs
 from aws_compute_platform.foundation.images import trusted_image_owners
 from aws_compute_platform.foundation.network import NetworkArgs
 from aws_compute_platform.lightsail.site import LightsailArgs
-from aws_compute_platform.serverless.api import ServerlessApiArgs
+from aws_compute_platform.serverless.args import ServerlessApiArgs
 from aws_compute_platform.servers.server import ServerArgs, servers_from_config
 from aws_compute_platform.wordpress.fleet import WordPressArgs
 
@@ -46,6 +46,7 @@ _TAG_VALUE = re.compile(r"[\w .:/=+@-]{1,256}")
 _INHERITED = {
     "encryption": (("protectData", "protect"),),
     "network": (("logRetentionDays", "logRetentionDays"),),
+    "serverless": (("protectData", "protect"), ("logRetentionDays", "logRetentionDays")),
 }
 
 
@@ -78,7 +79,7 @@ class StackSettings(ArgsModel):
     """The highly available WordPress fleet."""
     beanstalk: Any = None
     """The payroll application on Elastic Beanstalk."""
-    serverless: Any = None
+    serverless: ServerlessApiArgs = Field(default_factory=ServerlessApiArgs)
     """The purchase-order API on API Gateway and Lambda."""
     lightsail: Any = None
     """Lightsail instances and managed databases."""
@@ -165,9 +166,6 @@ def parse_settings(project: str, stack: str, region: str | None, config: Mapping
         az_count=network.az_count,
         region=region or "",
     )
-    serverless = ServerlessApiArgs.from_config(
-        raw.section("serverless"), protect=protect_data, log_retention_days=log_retention_days
-    )
     wordpress = WordPressArgs.from_config(
         raw.section("wordpress"),
         protect=protect_data,
@@ -198,7 +196,7 @@ def parse_settings(project: str, stack: str, region: str | None, config: Mapping
         lightsail=lightsail,
         trusted_image_owners=image_owners,
         servers=servers,
-        serverless=serverless,
+        serverless=root.serverless,
         wordpress=wordpress,
         beanstalk=beanstalk,
     )
