@@ -45,7 +45,7 @@ if settings.beanstalk.enabled:
     pulumi.export("payrollDeadLetterQueueUrl", payroll.dead_letters.url)
     pulumi.export("payrollUploadsBucket", payroll.uploads.bucket)
 if settings.serverless.enabled:
-    orders = ServerlessApi(f"{prefix}-orders", settings.serverless, key, tags)
+    orders = ServerlessApi(f"{prefix}-orders", settings.serverless, key_arn=key.arn, tags=tags)
     pulumi.export("ordersApiUrl", orders.api_url)
     pulumi.export("ordersTableName", orders.table_name)
     pulumi.export("ordersDocumentsBucket", orders.documents_bucket)

@@ -9,18 +9,20 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from pydantic.alias_generators import to_snake
 
-from aws_compute_platform.config import Problems, Section
-from aws_compute_platform.serverless import api as serverless_api
-from aws_compute_platform.serverless.api import (
-    HANDLERS,
-    INTEGRATION_TIMEOUT_MS,
-    ROUTES,
-    SCHEDULED,
+from aws_compute_platform.config import ConfigError, SettingsError
+from aws_compute_platform.serverless import table as serverless_table
+from aws_compute_platform.serverless.app.orders_api import orders as app_orders
+from aws_compute_platform.serverless.args import (
+    FunctionArgs,
+    FunctionsArgs,
+    RouteFunctionArgs,
     ServerlessApiArgs,
     schedule_problem,
 )
-from aws_compute_platform.serverless.app.orders_api import orders as app_orders
+from aws_compute_platform.serverless.catalogue import HANDLERS, INTEGRATION_TIMEOUT_MS, ROUTES, SCHEDULED
+from aws_compute_platform.settings import parse_settings
 from plan import Plan, PlannedResource
 
 SERVERLESS = "aws-compute-platform:serverless"
@@ -33,7 +35,9 @@ def component(plan: Plan) -> PlannedResource:
 
 
 def function(plan: Plan, fn_name: str) -> PlannedResource:
-    return plan.named(f"{component(plan).name}-{fn_name}")
+    # The Lambda function, not the component of the same name that holds it with its role and log group.
+    [found] = [f for f in plan.of_type(FUNCTION) if f.name == f"{component(plan).name}-{fn_name}"]
+    return found
 
 
 def physical_name(plan: Plan, resource: PlannedResource) -> str:
@@ -65,6 +69,16 @@ def serverless_config(**changes: Any) -> dict[str, Any]:
     config: dict[str, Any] = {"enabled": True}
     config.update(changes)
     return {SERVERLESS: config}
+
+
+def refused(raw: dict[str, Any]) -> list[ConfigError]:
+    """The problems of a stack-file section, after checking that the same Args built in Python report the same."""
+    with pytest.raises(SettingsError) as from_config:
+        ServerlessApiArgs.from_config(raw)
+    with pytest.raises(SettingsError) as from_python:
+        ServerlessApiArgs(**{to_snake(k): v for k, v in raw.items()})
+    assert [str(p) for p in from_python.value.problems] == [str(p) for p in from_config.value.problems]
+    return from_config.value.problems
 
 
 # -- the HTTP API ---------------------------------------------------------------------------------------------------
@@ -107,11 +121,14 @@ def test_every_route_function_stops_before_the_api_gives_up(stack_plan: Plan) ->
 
 
 def test_a_route_function_timeout_beyond_the_api_limit_is_refused_naming_its_key() -> None:
-    problems = Problems()
     raw = {"enabled": True, "functions": {"approveOrder": {"timeout": 45}, "processOrders": {"timeout": 300}}}
-    ServerlessApiArgs.from_config(Section(SERVERLESS, raw, problems), protect=False, log_retention_days=30)
-    assert [p.key for p in problems.found] == [f"{SERVERLESS}.functions.approveOrder.timeout"]
-    assert "30 seconds" in problems.found[0].problem and problems.found[0].value == 45
+    [problem] = refused(raw)
+    assert problem.key == f"{SERVERLESS}.functions.approveOrder.timeout"
+    assert "30 seconds" in problem.problem and problem.value == 45
+    # A route function's own Args, built alone in Python, refuse it for the same reason.
+    with pytest.raises(SettingsError, match="30 seconds") as alone:
+        RouteFunctionArgs(timeout_s=45)
+    assert alone.value.keys == ["RouteFunctionArgs.timeout"]
 
 
 def test_the_stage_is_the_default_one_deploys_itself_and_sets_both_throttling_limits(stack_plan: Plan) -> None:
@@ -250,10 +267,9 @@ def test_dev_reserves_no_concurrency_at_all(dev_plan: Plan) -> None:
 
 
 def test_provisioned_concurrency_is_refused_on_a_background_function() -> None:
-    problems = Problems()
-    raw = {"functions": {"onUpload": {"provisionedConcurrency": 2}}}
-    ServerlessApiArgs.from_config(Section(SERVERLESS, raw, problems), protect=False, log_retention_days=30)
-    assert [p.key for p in problems.found] == [f"{SERVERLESS}.functions.onUpload.provisionedConcurrency"]
+    [problem] = refused({"functions": {"onUpload": {"provisionedConcurrency": 2}}})
+    assert problem.key == f"{SERVERLESS}.functions.onUpload.provisionedConcurrency"
+    assert "only for the API's functions" in problem.problem and problem.value == 2
 
 
 # -- storage --------------------------------------------------------------------------------------------------------
@@ -413,7 +429,14 @@ def test_every_function_has_a_role_of_its_own(stack_plan: Plan) -> None:
         ),
         ({"functions": {"processOrders": {"schedule": "cron(0 8 * * *)"}}}, "functions.processOrders.schedule", "6"),
         ({"functions": {"getOrder": {"schedule": "rate(1 day)"}}}, "functions.getOrder.schedule", "only for"),
-        ({"functions": {"deleteOrder": {}}}, "functions.deleteOrder", "not a function"),
+        ({"functions": {"onUpload": {"schedule": "rate(1 day)"}}}, "functions.onUpload.schedule", "only for"),
+        (
+            {"functions": {"processOrders": {"provisionedConcurrency": 1}}},
+            "functions.processOrders.provisionedConcurrency",
+            "only for",
+        ),
+        ({"functions": {"deleteOrder": {}}}, "functions.deleteOrder", "not a known setting"),
+        ({"functions": {"getOrder": None}}, "functions.getOrder", "must be an object"),
         ({"functions": {"getOrder": {"timeOut": 5}}}, "functions.getOrder.timeOut", "not a known setting"),
         ({"cors": {"allowOrigins": ["example.com"]}}, "cors.allowOrigins[0]", "origin URL"),
         ({"cors": {"allowOrigins": ["*"]}}, "cors.allowOrigins[0]", "no wildcard"),
@@ -421,13 +444,50 @@ def test_every_function_has_a_role_of_its_own(stack_plan: Plan) -> None:
         ({"throttle": {"burstLimit": 0}}, "throttle.burstLimit", "at least 1"),
         ({"throttle": {"rateLimit": 20000}}, "throttle.rateLimit", "at most 10000"),
         ({"authorization": "cognito"}, "authorization", "one of"),
+        ({"remindAfterDays": 0}, "remindAfterDays", "at least 1 and at most 365"),
+        ({"pointInTimeRecovery": "yes"}, "pointInTimeRecovery", "true or false"),
+        ({"enabled": 1}, "enabled", "true or false"),
     ],
 )
 def test_bad_serverless_settings_are_refused_with_the_key_named(raw: dict[str, Any], key: str, problem: str) -> None:
-    problems = Problems()
-    ServerlessApiArgs.from_config(Section(SERVERLESS, raw, problems), protect=False, log_retention_days=30)
-    assert [p.key for p in problems.found] == [f"{SERVERLESS}.{key}"]
-    assert problem in problems.found[0].problem
+    [found] = refused(raw)
+    assert found.key == f"{SERVERLESS}.{key}"
+    assert problem in found.problem
+
+
+def test_every_problem_of_the_section_is_reported_together() -> None:
+    raw = {
+        "functions": {
+            "getOrder": {"timeout": 45, "memoryMb": 64, "schedule": "rate(1 day)"},
+            "onUpload": {"provisionedConcurrency": 2, "timeOut": 5},
+        },
+        "throttle": {"rateLimit": 0},
+        "cors": {"allowOrigins": ["https://example.com", "*"]},
+    }
+    assert sorted(p.key for p in refused(raw)) == sorted(
+        f"{SERVERLESS}.{key}"
+        for key in (
+            "functions.getOrder.timeout",
+            "functions.getOrder.memoryMb",
+            "functions.getOrder.schedule",
+            "functions.onUpload.provisionedConcurrency",
+            "functions.onUpload.timeOut",
+            "throttle.rateLimit",
+            "cors.allowOrigins[1]",
+        )
+    )
+
+
+def test_an_unknown_function_is_refused_listing_every_function_of_the_api() -> None:
+    [problem] = refused({"functions": {"deleteOrder": {}}})
+    assert problem.key == f"{SERVERLESS}.functions.deleteOrder"
+    assert all(fn_name in problem.problem for fn_name in HANDLERS)
+
+
+def test_the_functions_settings_name_exactly_the_api_functions() -> None:
+    assert [info.alias for info in FunctionsArgs.model_fields.values()] == list(HANDLERS)
+    with pytest.raises(KeyError, match="listOrders"):
+        FunctionsArgs()["deleteOrder"]
 
 
 @pytest.mark.parametrize(
@@ -438,16 +498,47 @@ def test_valid_schedule_expressions_pass(expression: str) -> None:
     assert schedule_problem(expression) is None
 
 
-def test_functions_left_out_of_config_get_safe_defaults() -> None:
-    problems = Problems()
-    args = ServerlessApiArgs.from_config(
-        Section(SERVERLESS, {"enabled": True}, problems), protect=False, log_retention_days=7
-    )
-    assert not problems.found
-    assert set(args.functions) == set(HANDLERS)
+@pytest.mark.parametrize(
+    "args",
+    [
+        ServerlessApiArgs.from_config({"enabled": True, "functions": {"processOrders": {"timeout": 120}}}),
+        ServerlessApiArgs(enabled=True, functions=FunctionsArgs(process_orders={"timeout_s": 120})),
+    ],
+    ids=["config", "python"],
+)
+def test_functions_left_out_of_config_get_safe_defaults(args: ServerlessApiArgs) -> None:
     assert all(args.functions[f].timeout_s * 1000 < INTEGRATION_TIMEOUT_MS for f in ROUTES)
-    assert all(f.provisioned_concurrency == 0 for f in args.functions.values())
-    assert args.functions["remindPending"].schedule == SCHEDULED["remindPending"]
+    assert all(
+        getattr(args.functions[f], "provisioned_concurrency", 0) == 0 and args.functions[f].memory_mb == 256
+        for f in HANDLERS
+    )
+    assert args.functions.schedules() == SCHEDULED
+    assert args.functions["processOrders"].timeout_s == 120
+    assert args.functions["onUpload"].timeout_s == 60 and type(args.functions["onUpload"]) is FunctionArgs
+
+
+def test_the_stack_wide_protection_and_log_retention_reach_the_api_unless_it_sets_its_own() -> None:
+    base = {"owner": "platform-team", "costCenter": "cc-1234", "protectData": True, "logRetentionDays": 90}
+    inherited = parse_settings("aws-compute-platform", "dev", "us-east-1", base).serverless
+    assert (inherited.protect, inherited.log_retention_days) == (True, 90)
+    own = parse_settings(
+        "aws-compute-platform", "dev", "us-east-1", {**base, "serverless": {"protect": False, "logRetentionDays": 7}}
+    ).serverless
+    assert (own.protect, own.log_retention_days) == (False, 7)
+
+
+def test_bad_serverless_settings_are_reported_with_every_other_problem_of_the_stack() -> None:
+    with pytest.raises(SettingsError) as failure:
+        parse_settings(
+            "aws-compute-platform",
+            "dev",
+            "us-east-1",
+            {"costCenter": "cc-1234", "serverless": {"throttle": {"burstLimit": 0}}},
+        )
+    assert sorted(failure.value.keys) == [
+        "aws-compute-platform:owner",
+        "aws-compute-platform:serverless.throttle.burstLimit",
+    ]
 
 
 def test_a_disabled_api_declares_nothing(plan_with: Callable[..., Plan]) -> None:
@@ -470,6 +561,9 @@ def test_outputs_name_the_api_url_table_and_buckets(stack_plan: Plan) -> None:
 
 
 def test_the_table_key_matches_the_handlers() -> None:
-    assert serverless_api.TABLE_KEY == app_orders.KEY
-    assert serverless_api.STATUS_INDEX == app_orders.STATUS_INDEX
-    assert (serverless_api.INDEX_HASH_KEY, serverless_api.INDEX_RANGE_KEY) == (app_orders.STATUS, app_orders.CREATED_AT)
+    assert serverless_table.TABLE_KEY == app_orders.KEY
+    assert serverless_table.STATUS_INDEX == app_orders.STATUS_INDEX
+    assert (serverless_table.INDEX_HASH_KEY, serverless_table.INDEX_RANGE_KEY) == (
+        app_orders.STATUS,
+        app_orders.CREATED_AT,
+    )

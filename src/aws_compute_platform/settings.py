@@ -24,7 +24,7 @@ from aws_compute_platform.foundation.encryption import EncryptionArgs
 from aws_compute_platform.foundation.images import trusted_image_owners
 from aws_compute_platform.foundation.network import NetworkArgs
 from aws_compute_platform.lightsail.site import LightsailArgs
-from aws_compute_platform.serverless.api import ServerlessApiArgs
+from aws_compute_platform.serverless.args import ServerlessApiArgs
 from aws_compute_platform.servers.server import ServerArgs, servers_from_config
 from aws_compute_platform.wordpress.fleet import WordPressArgs
 
@@ -49,6 +49,7 @@ _INHERITED = {
     "encryption": (("protectData", "protect"),),
     "network": (("logRetentionDays", "logRetentionDays"),),
     "beanstalk": (("protectData", "protect"), ("logRetentionDays", "logRetentionDays")),
+    "serverless": (("protectData", "protect"), ("logRetentionDays", "logRetentionDays")),
 }
 
 
@@ -81,7 +82,7 @@ class StackSettings(ArgsModel):
     """The highly available WordPress fleet."""
     beanstalk: BeanstalkArgs = Field(default_factory=BeanstalkArgs)
     """The payroll application on Elastic Beanstalk."""
-    serverless: Any = None
+    serverless: ServerlessApiArgs = Field(default_factory=ServerlessApiArgs)
     """The purchase-order API on API Gateway and Lambda."""
     lightsail: Any = None
     """Lightsail instances and managed databases."""
@@ -168,9 +169,6 @@ def parse_settings(project: str, stack: str, region: str | None, config: Mapping
         az_count=network.az_count,
         region=region or "",
     )
-    serverless = ServerlessApiArgs.from_config(
-        raw.section("serverless"), protect=protect_data, log_retention_days=log_retention_days
-    )
     wordpress = WordPressArgs.from_config(
         raw.section("wordpress"),
         protect=protect_data,
@@ -196,7 +194,7 @@ def parse_settings(project: str, stack: str, region: str | None, config: Mapping
         lightsail=lightsail,
         trusted_image_owners=image_owners,
         servers=servers,
-        serverless=serverless,
+        serverless=root.serverless,
         wordpress=wordpress,
         beanstalk=root.beanstalk,
     )
