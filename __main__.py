@@ -52,7 +52,7 @@ if settings.serverless.enabled:
     pulumi.export("ordersUploadsBucket", orders.uploads_bucket)
     pulumi.export("ordersFailedEventsQueueUrl", orders.failed_events_queue_url)
 if settings.lightsail.enabled:
-    lightsail = LightsailSite(f"{prefix}-lightsail", settings.lightsail, tags)
+    lightsail = LightsailSite(f"{prefix}-lightsail", settings.lightsail, tags=tags)
     pulumi.export("lightsailStaticIps", lightsail.static_ips)
     pulumi.export("lightsailUrls", lightsail.urls)
     pulumi.export("lightsailDatabaseEndpoints", lightsail.endpoints)

@@ -21,8 +21,10 @@ import pytest
 import yaml
 from botocore.stub import Stubber
 from pulumi.runtime.rpc import is_rpc_secret, unwrap_rpc_secret
+from pydantic.alias_generators import to_snake
 
-from aws_compute_platform.config import Problems, Section
+from aws_compute_platform.config import ConfigError, SettingsError
+from aws_compute_platform.lightsail.args import LightsailArgs
 from aws_compute_platform.lightsail.catalog import (
     DATABASE_BLUEPRINTS,
     DATABASE_BUNDLES,
@@ -30,8 +32,10 @@ from aws_compute_platform.lightsail.catalog import (
     INSTANCE_BUNDLES,
     withdrawal_notice,
 )
+from aws_compute_platform.lightsail.database import SPECIAL_CHARACTERS
+from aws_compute_platform.lightsail.instance import site_url
+from aws_compute_platform.lightsail.launch_scripts import shipped_launch_scripts
 from aws_compute_platform.lightsail.peering import DefaultVpcPeeringProvider
-from aws_compute_platform.lightsail.site import SPECIAL_CHARACTERS, LightsailArgs, site_url
 from plan import Plan, PlannedResource, run_stack
 from plan.engine import ROOT
 
@@ -73,10 +77,29 @@ BIGGER_SITE: dict[str, Any] = {
 }
 
 
-def lightsail_args(raw: dict[str, Any], *, protect: bool = False) -> tuple[LightsailArgs, Problems]:
-    problems = Problems()
-    args = LightsailArgs.from_config(Section(LIGHTSAIL, raw, problems), protect=protect, region="us-east-1")
-    return args, problems
+def lightsail_args(raw: dict[str, Any], *, protect: bool = False) -> LightsailArgs:
+    """The site read from a stack-file section, with `protect` as the stack's protectData hands it over."""
+    return LightsailArgs.from_config({"protect": protect} | raw)
+
+
+def snake_case(value: Any) -> Any:
+    """A stack-file value as Python code spells it: `{"toPort": 80}` becomes `{"to_port": 80}`."""
+    if isinstance(value, dict):
+        return {to_snake(k): snake_case(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [snake_case(v) for v in value]
+    return value
+
+
+def refused(raw: dict[str, Any], *, protect: bool = False) -> list[ConfigError]:
+    """The problems of a stack-file section; built in Python from the same values, the same keys are named."""
+    with pytest.raises(SettingsError) as from_config:
+        lightsail_args(raw, protect=protect)
+    with pytest.raises(SettingsError) as built:
+        LightsailArgs(protect=protect, **snake_case(raw))
+    assert built.value.keys == from_config.value.keys
+    assert [p.problem for p in built.value.problems] == [p.problem for p in from_config.value.problems]
+    return from_config.value.problems
 
 
 def instance_raw(**overrides: Any) -> dict[str, Any]:
@@ -122,6 +145,8 @@ def test_dev_ships_a_wordpress_site_on_the_smallest_bundle_with_a_mysql_database
     assert instance.inputs["userData"] == BOOT_SCRIPT.read_text(encoding="utf-8")
     cheapest = min(INSTANCE_BUNDLES, key=lambda b: INSTANCE_BUNDLES[b].monthly_usd)
     assert instance.inputs["bundleId"] == cheapest == "nano_3_0"
+    # No zone named: the region's first.
+    assert instance.inputs["availabilityZone"] == "us-east-1a"
     (database,) = dev_plan.of_type(DATABASE)
     assert database.inputs["blueprintId"] == "mysql_8_0"
     assert database.inputs["bundleId"] == "micro_2_0"
@@ -172,10 +197,10 @@ def test_the_outputs_give_each_instance_its_static_ip_and_url(dev_plan: Plan) ->
 
 
 def test_the_url_is_https_only_when_port_80_is_closed() -> None:
-    args, _ = lightsail_args(instance_raw(ports=[{"port": 443}]))
-    assert site_url("192.0.2.1", args.instances[0].ports) == "https://192.0.2.1/"
-    args, _ = lightsail_args(instance_raw(ports=[{"port": 80}, {"port": 443}]))
-    assert site_url("192.0.2.1", args.instances[0].ports) == "http://192.0.2.1/"
+    args = lightsail_args(instance_raw(ports=[{"port": 443}]))
+    assert site_url("192.0.2.1", args.instances[0].port_rules) == "https://192.0.2.1/"
+    args = lightsail_args(instance_raw(ports=[{"port": 80}, {"port": 443}]))
+    assert site_url("192.0.2.1", args.instances[0].port_rules) == "http://192.0.2.1/"
 
 
 # -- public ports --------------------------------------------------------------------------------------------------
@@ -240,25 +265,24 @@ def test_port_22_is_never_open_to_the_internet(dev_plan: Plan, bigger_plan: Plan
     ],
 )
 def test_ssh_from_the_internet_is_refused(port: dict[str, Any], problem: str) -> None:
-    args, problems = lightsail_args(instance_raw(ports=[port]))
-    assert [p.key for p in problems.found] == [f"{LIGHTSAIL}.instances[0].ports[0].cidrs"]
-    assert problem in problems.found[0].problem
-    assert args.instances[0].ports == ()
+    problems = refused(instance_raw(ports=[port]))
+    assert [p.key for p in problems] == [f"{LIGHTSAIL}.instances[0].ports[0].cidrs"]
+    assert problem in problems[0].problem
 
 
 def test_udp_22_without_cidrs_is_not_ssh() -> None:
-    args, problems = lightsail_args(instance_raw(ports=[{"port": 22, "protocol": "udp"}]))
-    assert not problems.found
-    assert args.instances[0].ports[0].world_open
+    args = lightsail_args(instance_raw(ports=[{"port": 22, "protocol": "udp"}]))
+    assert args.instances[0].port_rules[0].world_open
 
 
 def test_an_instance_without_a_port_list_is_refused() -> None:
     """Lightsail's own defaults open 22 to everyone, so the list is required."""
     raw = {"instances": [{"name": "blog", "blueprint": "ubuntu_24_04", "bundle": "nano_3_0"}]}
-    _, problems = lightsail_args(raw)
-    assert [p.key for p in problems.found] == [f"{LIGHTSAIL}.instances[0].ports"]
-    _, problems = lightsail_args(instance_raw(ports=[]))
-    assert "at least one port" in problems.found[0].problem
+    problems = refused(raw)
+    assert [p.key for p in problems] == [f"{LIGHTSAIL}.instances[0].ports"]
+    assert "Lightsail's defaults open 22" in problems[0].problem
+    problems = refused(instance_raw(ports=[]))
+    assert "at least one port" in problems[0].problem
 
 
 # -- databases -----------------------------------------------------------------------------------------------------
@@ -272,6 +296,8 @@ def test_databases_are_not_publicly_accessible(dev_plan: Plan, bigger_plan: Plan
 
 def test_a_database_takes_the_engine_bundle_and_required_name(bigger_plan: Plan) -> None:
     shop = next(d for d in bigger_plan.of_type(DATABASE) if d.name.endswith("-shopdb"))
+    shop_instance = next(i for i in bigger_plan.of_type(INSTANCE) if i.name.endswith("-shop"))
+    assert shop_instance.inputs["availabilityZone"] == "us-east-1b"
     assert shop.inputs["blueprintId"] == "mysql_8_0"
     assert shop.inputs["bundleId"] == "small_2_0"
     assert shop.inputs["relationalDatabaseName"] == "aws-compute-platform-prod-lightsail-shopdb"
@@ -364,17 +390,20 @@ def test_with_protect_data_instances_snapshot_daily_and_databases_keep_a_final_s
 
 def test_backups_cannot_be_turned_off_while_data_is_protected() -> None:
     raw = {"databases": [{"name": "db", "blueprint": "mysql_8_0", "bundle": "micro_2_0", "backupRetention": False}]}
-    _, problems = lightsail_args(raw, protect=True)
-    assert [p.key for p in problems.found] == [f"{LIGHTSAIL}.databases[0].backupRetention"]
-    args, problems = lightsail_args(raw, protect=False)
-    assert not problems.found and args.databases[0].backup_retention is False
+    problems = refused(raw, protect=True)
+    assert [p.key for p in problems] == [f"{LIGHTSAIL}.databases[0].backupRetention"]
+    args = lightsail_args(raw, protect=False)
+    assert args.databases[0].backup_retention is False
 
 
 def test_instance_snapshots_cannot_be_turned_off_while_data_is_protected() -> None:
-    _, problems = lightsail_args(instance_raw() | {"autoSnapshots": False}, protect=True)
-    assert [p.key for p in problems.found] == [f"{LIGHTSAIL}.autoSnapshots"]
-    args, problems = lightsail_args(instance_raw() | {"autoSnapshots": True, "snapshotTime": "23:00"})
-    assert not problems.found and (args.auto_snapshots, args.snapshot_time) == (True, "23:00")
+    problems = refused(instance_raw() | {"autoSnapshots": False}, protect=True)
+    assert [p.key for p in problems] == [f"{LIGHTSAIL}.autoSnapshots"]
+    args = lightsail_args(instance_raw() | {"autoSnapshots": True, "snapshotTime": "23:00"})
+    assert (args.snapshots, args.snapshot_time) == (True, "23:00")
+    # Left out, snapshots follow protectData.
+    assert lightsail_args(instance_raw(), protect=True).snapshots
+    assert not lightsail_args(instance_raw(), protect=False).snapshots
 
 
 # -- key pairs -----------------------------------------------------------------------------------------------------
@@ -390,8 +419,8 @@ def test_a_public_key_is_imported_and_no_private_key_is_generated(bigger_plan: P
 
 
 def test_an_existing_key_pair_and_a_public_key_together_are_refused() -> None:
-    _, problems = lightsail_args(instance_raw(keyPairName="ops", publicKey="ssh-ed25519 AAAA x"))
-    assert [p.key for p in problems.found] == [f"{LIGHTSAIL}.instances[0].publicKey"]
+    problems = refused(instance_raw(keyPairName="ops", publicKey="ssh-ed25519 AAAA x"))
+    assert [p.key for p in problems] == [f"{LIGHTSAIL}.instances[0].publicKey"]
 
 
 # -- validation ----------------------------------------------------------------------------------------------------
@@ -417,9 +446,9 @@ def test_an_existing_key_pair_and_a_public_key_together_are_refused() -> None:
 def test_a_legacy_or_unknown_id_is_refused_with_the_valid_choices_listed(
     raw: dict[str, Any], key: str, listed: str
 ) -> None:
-    _, problems = lightsail_args(raw)
-    assert [p.key for p in problems.found] == [f"{LIGHTSAIL}.{key}"]
-    assert listed in problems.found[0].problem
+    problems = refused(raw)
+    assert [p.key for p in problems] == [f"{LIGHTSAIL}.{key}"]
+    assert listed in problems[0].problem
 
 
 def test_the_catalog_holds_no_legacy_ids_and_says_where_each_fact_comes_from() -> None:
@@ -440,7 +469,7 @@ def test_the_catalog_holds_no_legacy_ids_and_says_where_each_fact_comes_from() -
 @pytest.mark.parametrize(
     ("raw", "key"),
     [
-        (instance_raw(availabilityZone="us-west-2a"), "instances[0].availabilityZone"),
+        (instance_raw(availabilityZone="east"), "instances[0].availabilityZone"),
         (instance_raw(name="Blog_1"), "instances[0].name"),
         (instance_raw(colour="blue"), "instances[0].colour"),
         (instance_raw(ports=[{"port": 80, "toPort": 79}]), "instances[0].ports[0].toPort"),
@@ -453,23 +482,20 @@ def test_the_catalog_holds_no_legacy_ids_and_says_where_each_fact_comes_from() -
     ],
 )
 def test_bad_lightsail_settings_are_refused_with_the_key_named(raw: dict[str, Any], key: str) -> None:
-    _, problems = lightsail_args(raw)
-    assert f"{LIGHTSAIL}.{key}" in [p.key for p in problems.found]
+    assert f"{LIGHTSAIL}.{key}" in [p.key for p in refused(raw)]
 
 
 def test_duplicate_names_are_refused() -> None:
     site = instance_raw()
     site["instances"] = site["instances"] * 2
-    _, problems = lightsail_args(site)
-    assert [p.key for p in problems.found] == [f"{LIGHTSAIL}.instances"]
+    assert [p.key for p in refused(site)] == [f"{LIGHTSAIL}.instances"]
 
 
 def test_the_fixed_monthly_price_is_the_sum_of_the_bundles() -> None:
     dev = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"][LIGHTSAIL]
-    args, problems = lightsail_args(dev)
-    assert not problems.found
+    args = lightsail_args(dev)
     assert args.monthly_usd == 5.0 + 15.0
-    bigger, _ = lightsail_args(BIGGER_SITE, protect=True)
+    bigger = lightsail_args(BIGGER_SITE, protect=True)
     assert bigger.monthly_usd == 12.0 + 7.0 + 30.0 + 30.0
 
 
@@ -485,17 +511,16 @@ def test_every_bitnami_application_blueprint_is_marked_withdrawn_and_no_os_bluep
         assert withdrawal.date == "2026-06-10"
         assert "bitnami/vms#1906" in withdrawal.source
         assert "ubuntu_24_04" in withdrawal.alternative
-        assert (
-            "src/aws_compute_platform/lightsail/boot/wordpress.sh" in withdrawal.alternative and BOOT_SCRIPT.is_file()
-        )
+        # The alternative it names is the launch script the library ships.
+        assert "launchScript: wordpress" in withdrawal.alternative
+        assert "wordpress" in shipped_launch_scripts()
     for blueprint in set(INSTANCE_BLUEPRINTS) - withdrawn:
         assert withdrawal_notice(blueprint) is None
 
 
 def test_settings_still_accept_a_withdrawn_blueprint() -> None:
     """An account that still lists the blueprint may use it; the program warns instead of refusing."""
-    args, problems = lightsail_args(instance_raw(blueprint="wordpress"))
-    assert not problems.found
+    args = lightsail_args(instance_raw(blueprint="wordpress"))
     assert args.instances[0].blueprint == "wordpress"
 
 
@@ -638,17 +663,14 @@ def test_the_boot_script_holds_no_secret_and_writes_no_database_settings(dev_pla
     ],
 )
 def test_a_bad_user_data_file_is_refused(path: str, problem: str) -> None:
-    args, problems = lightsail_args(instance_raw(userDataFile=path))
-    assert [p.key for p in problems.found] == [f"{LIGHTSAIL}.instances[0].userDataFile"]
-    assert problem in problems.found[0].problem
-    assert args.instances[0].user_data is None
+    problems = refused(instance_raw(userDataFile=path))
+    assert [p.key for p in problems] == [f"{LIGHTSAIL}.instances[0].userDataFile"]
+    assert problem in problems[0].problem
 
 
 def test_user_data_and_a_user_data_file_together_are_refused() -> None:
-    _, problems = lightsail_args(
-        instance_raw(userData="echo hi", userDataFile="src/aws_compute_platform/lightsail/boot/wordpress.sh")
-    )
-    assert [p.key for p in problems.found] == [f"{LIGHTSAIL}.instances[0].userDataFile"]
+    problems = refused(instance_raw(userData="echo hi", userDataFile=str(BOOT_SCRIPT.relative_to(ROOT))))
+    assert [p.key for p in problems] == [f"{LIGHTSAIL}.instances[0].userDataFile"]
 
 
 # -- VPC peering ---------------------------------------------------------------------------------------------------

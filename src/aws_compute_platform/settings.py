@@ -23,7 +23,7 @@ from aws_compute_platform.config import ConfigError, Problems, Section, Settings
 from aws_compute_platform.foundation.encryption import EncryptionArgs
 from aws_compute_platform.foundation.images import trusted_image_owners
 from aws_compute_platform.foundation.network import NetworkArgs
-from aws_compute_platform.lightsail.site import LightsailArgs
+from aws_compute_platform.lightsail.args import LightsailArgs, zone_problems
 from aws_compute_platform.serverless.args import ServerlessApiArgs
 from aws_compute_platform.servers.server import ServerArgs, servers_from_config
 from aws_compute_platform.wordpress.fleet import WordPressArgs
@@ -50,6 +50,7 @@ _INHERITED = {
     "network": (("logRetentionDays", "logRetentionDays"),),
     "beanstalk": (("protectData", "protect"), ("logRetentionDays", "logRetentionDays")),
     "serverless": (("protectData", "protect"), ("logRetentionDays", "logRetentionDays")),
+    "lightsail": (("protectData", "protect"),),
 }
 
 
@@ -84,8 +85,7 @@ class StackSettings(ArgsModel):
     """The payroll application on Elastic Beanstalk."""
     serverless: ServerlessApiArgs = Field(default_factory=ServerlessApiArgs)
     """The purchase-order API on API Gateway and Lambda."""
-    lightsail: Any = None
-    """Lightsail instances and managed databases."""
+    lightsail: LightsailArgs = Field(default_factory=LightsailArgs)
 
     @field_validator("owner", "cost_center")
     @classmethod
@@ -144,7 +144,8 @@ class Settings:
 def parse_settings(project: str, stack: str, region: str | None, config: Mapping[str, Any]) -> Settings:
     """Validate a stack's raw configuration (`{"owner": ..., "network": {...}}`, without the project prefix)."""
     found: list[ConfigError] = []
-    if not re.fullmatch(r"[a-z]{2}(-gov)?-[a-z]+-\d", region or ""):
+    region_ok = re.fullmatch(r"[a-z]{2}(-gov)?-[a-z]+-\d", region or "") is not None
+    if not region_ok:
         found.append(ConfigError("aws:region", "is required and must be an AWS region such as us-east-1", region))
     root: StackSettings | None = None
     try:
@@ -159,7 +160,6 @@ def parse_settings(project: str, stack: str, region: str | None, config: Mapping
     protect_data = root.protect_data if root else config.get("protectData") is True
     log_retention_days = root.log_retention_days if root else 30
     network = root.network if root else NetworkArgs()
-    lightsail = LightsailArgs.from_config(raw.section("lightsail"), protect=protect_data, region=region or "")
     image_owners = trusted_image_owners(raw, "trustedImageOwners")
     servers = servers_from_config(
         raw,
@@ -179,6 +179,8 @@ def parse_settings(project: str, stack: str, region: str | None, config: Mapping
     if beanstalk is not None:
         found.extend(_beanstalk_needs(f"{project}:beanstalk", beanstalk, f"{project}-{stack}-payroll", network))
     found.extend(legacy.found)
+    if region and region_ok:
+        found.extend(zone_problems(config.get("lightsail"), region, f"{project}:lightsail"))
     if found or root is None:
         raise SettingsError(found)
     return Settings(
@@ -191,7 +193,7 @@ def parse_settings(project: str, stack: str, region: str | None, config: Mapping
         log_retention_days=log_retention_days,
         encryption=root.encryption,
         network=network,
-        lightsail=lightsail,
+        lightsail=root.lightsail,
         trusted_image_owners=image_owners,
         servers=servers,
         serverless=root.serverless,

@@ -83,7 +83,7 @@ BITNAMI_WITHDRAWAL = Withdrawal(
     ),
     alternative=(
         "an OS-only blueprint such as ubuntu_24_04 with a launch script that installs the application "
-        "(the dev stack's WordPress: userDataFile src/aws_compute_platform/lightsail/boot/wordpress.sh)"
+        "(for WordPress, the launch script shipped with the library: launchScript: wordpress, as the dev stack does)"
     ),
 )
 

@@ -8,8 +8,8 @@ The dynamic resource below wraps them. A peering that already existed before the
 left in place on delete: someone else set it up and may depend on it.
 
 Pulumi stores the provider in the state with dill, which refers to this module by name; the provider process
-imports it again from the project directory. So this module must stay importable on its own and free of side
-effects (it declares no resources and imports no other component).
+imports it again by that name, from the installed package. So this module must stay importable on its own and free
+of side effects (it declares no resources and imports no other component).
 """
 
 from __future__ import annotations
