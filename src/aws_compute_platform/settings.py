@@ -26,7 +26,7 @@ from aws_compute_platform.foundation.network import NetworkArgs
 from aws_compute_platform.lightsail.site import LightsailArgs
 from aws_compute_platform.serverless.api import ServerlessApiArgs
 from aws_compute_platform.servers.server import ServerArgs, servers_from_config
-from aws_compute_platform.wordpress.fleet import WordPressArgs
+from aws_compute_platform.wordpress.args import WordPressArgs
 
 # Config namespaces a stack file may use: the project's own, Pulumi's, and those of the providers the program
 # uses (pulumi-aws, pulumi-random). Anything else is a typo whose values would be silently ignored.
@@ -46,6 +46,7 @@ _TAG_VALUE = re.compile(r"[\w .:/=+@-]{1,256}")
 _INHERITED = {
     "encryption": (("protectData", "protect"),),
     "network": (("logRetentionDays", "logRetentionDays"),),
+    "wordpress": (("protectData", "protect"), ("logRetentionDays", "logRetentionDays")),
 }
 
 
@@ -74,7 +75,7 @@ class StackSettings(ArgsModel):
     """Image owners a server may use by explicit AMI id (aliases such as amazon, or account ids)."""
     servers: Any = None
     """Stand-alone EC2 servers, one object each."""
-    wordpress: Any = None
+    wordpress: WordPressArgs = Field(default_factory=WordPressArgs)
     """The highly available WordPress fleet."""
     beanstalk: Any = None
     """The payroll application on Elastic Beanstalk."""
@@ -168,12 +169,15 @@ def parse_settings(project: str, stack: str, region: str | None, config: Mapping
     serverless = ServerlessApiArgs.from_config(
         raw.section("serverless"), protect=protect_data, log_retention_days=log_retention_days
     )
-    wordpress = WordPressArgs.from_config(
-        raw.section("wordpress"),
-        protect=protect_data,
-        az_count=network.az_count,
-        log_retention_days=log_retention_days,
-    )
+    wordpress_enabled = root.wordpress.enabled if root else _enabled(config.get("wordpress"))
+    if wordpress_enabled and network.az_count < 2:
+        found.append(
+            ConfigError(
+                f"{project}:network.azCount",
+                "must be at least 2 when wordpress is enabled (a load balancer and a Multi-AZ database need 2 AZs)",
+                network.az_count,
+            )
+        )
     beanstalk = BeanstalkArgs.from_config(
         raw.section("beanstalk"),
         name_prefix=f"{project}-{stack}",
@@ -199,9 +203,14 @@ def parse_settings(project: str, stack: str, region: str | None, config: Mapping
         trusted_image_owners=image_owners,
         servers=servers,
         serverless=serverless,
-        wordpress=wordpress,
+        wordpress=root.wordpress,
         beanstalk=beanstalk,
     )
+
+
+def _enabled(section: Any) -> bool:
+    """Whether a section that failed validation still asks for its component (for cross-section checks)."""
+    return isinstance(section, Mapping) and section.get("enabled") is True
 
 
 def unknown_namespaces(keys: list[str]) -> list[ConfigError]:
