@@ -29,7 +29,7 @@ pulumi.export("vpcId", network.vpc_id)
 pulumi.export("availabilityZones", network.availability_zones)
 
 if settings.wordpress.enabled:
-    wordpress = WordPressFleet(f"{prefix}-wordpress", settings.wordpress, network=network, key=key, tags=tags)
+    wordpress = WordPressFleet(f"{prefix}-wordpress", settings.wordpress, network=network, key_arn=key.arn, tags=tags)
     pulumi.export("wordpressSiteUrl", wordpress.site_url)
     pulumi.export("wordpressLoadBalancerDnsName", wordpress.load_balancer_dns_name)
     pulumi.export("wordpressAutoScalingGroupName", wordpress.autoscaling_group_name)

@@ -11,15 +11,12 @@ from typing import Any
 import pytest
 import yaml
 
-from aws_compute_platform.config import Problems, Section, SettingsError
-from aws_compute_platform.wordpress.fleet import (
-    AMI_PARAMETER,
-    HEALTH_FILE,
-    LIFECYCLE_HOOK,
-    BootSettings,
-    WordPressArgs,
-    cloud_config,
-)
+from aws_compute_platform.config import ConfigError, SettingsError
+from aws_compute_platform.settings import parse_settings
+from aws_compute_platform.wordpress.args import WordPressArgs
+from aws_compute_platform.wordpress.instances import AMI_PARAMETER
+from aws_compute_platform.wordpress.load_balancer import HEALTH_FILE
+from aws_compute_platform.wordpress.user_data import LIFECYCLE_HOOK, BootSettings, cloud_config
 from plan import Plan, PlannedResource, run_stack
 from plan.engine import SECRET_PLACEHOLDER
 from plan.mocks import stable_hash
@@ -465,18 +462,18 @@ def test_the_stack_exports_the_site_and_never_the_password(stack_plan: Plan) -> 
 # -- settings -------------------------------------------------------------------------------------------------------
 
 
-def parse(raw: dict[str, Any], *, az_count: int = 2, protect: bool = False) -> tuple[WordPressArgs, Problems]:
-    problems = Problems()
-    args = WordPressArgs.from_config(
-        Section(WORDPRESS, raw, problems), protect=protect, az_count=az_count, log_retention_days=30
-    )
-    return args, problems
+def parse(raw: dict[str, Any], *, protect: bool = False) -> tuple[WordPressArgs | None, list[ConfigError]]:
+    """The wordpress section as the stack settings read it: protectData arrives as `protect`."""
+    try:
+        return WordPressArgs.from_config({"protect": protect, **raw}), []
+    except SettingsError as failure:
+        return None, failure.problems
 
 
 @pytest.mark.parametrize(
     ("raw", "key", "problem"),
     [
-        ({"minSize": 4, "maxSize": 2}, "minSize", "must not be larger than maxSize"),
+        ({"minSize": 4, "maxSize": 2}, "maxSize", "must be at least minSize (4)"),
         ({"minSize": 1, "maxSize": 2, "desiredCapacity": 3}, "desiredCapacity", "between minSize"),
         ({"adminCidrs": ["0.0.0.0/0"]}, "adminCidrs[0]", "whole internet"),
         ({"adminCidrs": ["203.0.113.0/24", "::/0"]}, "adminCidrs[1]", "whole internet"),
@@ -492,22 +489,26 @@ def parse(raw: dict[str, Any], *, az_count: int = 2, protect: bool = False) -> t
 )
 def test_bad_wordpress_settings_are_refused_with_the_key_named(raw: dict[str, Any], key: str, problem: str) -> None:
     _, problems = parse({"enabled": True, **raw})
-    assert [p.key for p in problems.found] == [f"{WORDPRESS}.{key}"]
-    assert problem in problems.found[0].problem
+    assert [p.key for p in problems] == [f"{WORDPRESS}.{key}"]
+    assert problem in problems[0].problem
 
 
 def test_one_availability_zone_is_refused_only_when_wordpress_is_enabled() -> None:
-    _, problems = parse({"enabled": True}, az_count=1)
-    assert [p.key for p in problems.found] == ["aws-compute-platform:network.azCount"]
-    _, problems = parse({"enabled": False}, az_count=1)
-    assert problems.found == []
+    base = {"owner": "team", "costCenter": "cc-1", "network": {"azCount": 1}}
+    with pytest.raises(SettingsError) as failure:
+        parse_settings("aws-compute-platform", "dev", "us-east-1", {**base, "wordpress": {"enabled": True}})
+    assert failure.value.keys == ["aws-compute-platform:network.azCount"]
+    settings = parse_settings("aws-compute-platform", "dev", "us-east-1", {**base, "wordpress": {"enabled": False}})
+    assert not settings.wordpress.enabled
 
 
 def test_data_protection_defaults_follow_protect_data() -> None:
     protected, _ = parse({"enabled": True}, protect=True)
+    assert protected is not None
     assert protected.database.deletion_protection and protected.database.final_snapshot
     assert protected.load_balancer.deletion_protection and protected.content_backups
     disposable, _ = parse({"enabled": True})
+    assert disposable is not None
     assert not (disposable.database.deletion_protection or disposable.load_balancer.deletion_protection)
     assert disposable.desired_capacity == disposable.min_size
 

@@ -26,7 +26,7 @@ from aws_compute_platform.foundation.network import NetworkArgs
 from aws_compute_platform.lightsail.args import LightsailArgs, zone_problems
 from aws_compute_platform.serverless.args import ServerlessApiArgs
 from aws_compute_platform.servers.server import ServerArgs, servers_from_config
-from aws_compute_platform.wordpress.fleet import WordPressArgs
+from aws_compute_platform.wordpress.args import WordPressArgs
 
 # Config namespaces a stack file may use: the project's own, Pulumi's, and those of the providers the program
 # uses (pulumi-aws, pulumi-random). Anything else is a typo whose values would be silently ignored.
@@ -48,6 +48,7 @@ _TAG_VALUE = re.compile(r"[\w .:/=+@-]{1,256}")
 _INHERITED = {
     "encryption": (("protectData", "protect"),),
     "network": (("logRetentionDays", "logRetentionDays"),),
+    "wordpress": (("protectData", "protect"), ("logRetentionDays", "logRetentionDays")),
     "beanstalk": (("protectData", "protect"), ("logRetentionDays", "logRetentionDays")),
     "serverless": (("protectData", "protect"), ("logRetentionDays", "logRetentionDays")),
     "lightsail": (("protectData", "protect"),),
@@ -79,7 +80,7 @@ class StackSettings(ArgsModel):
     """Image owners a server may use by explicit AMI id (aliases such as amazon, or account ids)."""
     servers: Any = None
     """Stand-alone EC2 servers, one object each."""
-    wordpress: Any = None
+    wordpress: WordPressArgs = Field(default_factory=WordPressArgs)
     """The highly available WordPress fleet."""
     beanstalk: BeanstalkArgs = Field(default_factory=BeanstalkArgs)
     """The payroll application on Elastic Beanstalk."""
@@ -169,12 +170,15 @@ def parse_settings(project: str, stack: str, region: str | None, config: Mapping
         az_count=network.az_count,
         region=region or "",
     )
-    wordpress = WordPressArgs.from_config(
-        raw.section("wordpress"),
-        protect=protect_data,
-        az_count=network.az_count,
-        log_retention_days=log_retention_days,
-    )
+    wordpress_enabled = root.wordpress.enabled if root else _enabled(config.get("wordpress"))
+    if wordpress_enabled and network.az_count < 2:
+        found.append(
+            ConfigError(
+                f"{project}:network.azCount",
+                "must be at least 2 when wordpress is enabled (a load balancer and a Multi-AZ database need 2 AZs)",
+                network.az_count,
+            )
+        )
     beanstalk = root.beanstalk if root else _valid_or_none(BeanstalkArgs, config.get("beanstalk"))
     if beanstalk is not None:
         found.extend(_beanstalk_needs(f"{project}:beanstalk", beanstalk, f"{project}-{stack}-payroll", network))
@@ -197,7 +201,7 @@ def parse_settings(project: str, stack: str, region: str | None, config: Mapping
         trusted_image_owners=image_owners,
         servers=servers,
         serverless=root.serverless,
-        wordpress=wordpress,
+        wordpress=root.wordpress,
         beanstalk=root.beanstalk,
     )
 
@@ -232,6 +236,11 @@ def _beanstalk_needs(key: str, beanstalk: BeanstalkArgs, app_name: str, network:
             )
         )
     return found
+
+
+def _enabled(section: Any) -> bool:
+    """Whether a section that failed validation still asks for its component (for cross-section checks)."""
+    return isinstance(section, Mapping) and section.get("enabled") is True
 
 
 def unknown_namespaces(keys: list[str]) -> list[ConfigError]:

@@ -1,0 +1,279 @@
+"""The WordPress fleet's Args: sizes, access, and what protects the data, validated when built.
+
+`WordPressArgs` is both the `aws-compute-platform:wordpress` section of a stack file and what a team builds in
+Python; either way a bad value raises `SettingsError` naming the full key. Settings that protect data
+(deletion protection, final snapshot, content backups) default to `protect`, which the stack file's `protectData`
+sets, and which `WordPressArgs` hands to its `database` and `loadBalancer` sections unless they set their own.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
+
+from aws_compute_platform.args import ArgsModel, Flag
+from aws_compute_platform.foundation.instance_types import FAMILIES, category
+from aws_compute_platform.wordpress import rds_catalog
+
+# ELBSecurityPolicy-TLS13-1-2-2021-06 is the ELB console's recommended policy: TLS 1.3 and 1.2 with forward secrecy.
+DEFAULT_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+SCALING_METRICS = {"cpu": "ASGAverageCPUUtilization", "requestCount": "ALBRequestCountPerTarget"}
+
+_ACM_ARN = re.compile(r"arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]+")
+
+
+def _follow_protect(model: ArgsModel, *fields: str) -> None:
+    """Fields the caller did not set take the model's `protect` (frozen models: set once, while validating)."""
+    protect = getattr(model, "protect")  # noqa: B009 (every model passing through here has one)
+    for name in fields:
+        if name not in model.model_fields_set:
+            object.__setattr__(model, name, protect)
+
+
+def _blank_is_unset(value: Any) -> Any:
+    """A stack file says `certificateArn: ""` for "none"; read it as not set."""
+    return None if value == "" else value
+
+
+def _admin_cidr(value: str) -> str:
+    try:
+        network = ipaddress.ip_network(value, strict=True)
+    except ValueError as exc:
+        raise ValueError(f"is not a valid CIDR block ({exc})") from None
+    if network.prefixlen == 0:
+        raise ValueError("must not open access to the whole internet; name the admin networks instead")
+    return str(network)
+
+
+AdminCidr = Annotated[str, AfterValidator(_admin_cidr)]
+
+
+class DatabaseArgs(ArgsModel):
+    """The fleet's RDS for MySQL database; the password is managed by RDS in Secrets Manager."""
+
+    config_key = "aws-compute-platform:wordpress.database"
+
+    instance_class: str = "db.t4g.micro"
+    """RDS DB instance class (db.<family>.<size>), checked against the RDS for MySQL catalogue."""
+    allocated_storage_gb: int = Field(20, ge=20, le=65_536)
+    """Storage allocated at creation, in GiB (gp3)."""
+    max_allocated_storage_gb: int = Field(100, ge=20, le=65_536)
+    """Storage autoscaling ceiling in GiB; at least allocatedStorageGb. Defaults to the larger of 100 and it."""
+    engine_version: str = "8.4"
+    """MySQL 8 version (major.minor, or a full version to pin); minor versions upgrade automatically."""
+    multi_az: Flag = True
+    """Keep a synchronous standby in a second AZ that takes over on failure."""
+    backup_retention_days: int = Field(7, ge=1, le=35)
+    """Days of automated backups (point-in-time recovery window)."""
+    deletion_protection: Flag = False
+    """Refuse to delete the database. Defaults to protect."""
+    final_snapshot: Flag = False
+    """Take a final snapshot when the database is deleted. Defaults to protect."""
+    protect: Flag = False
+    """Protect the data (Pulumi protect and the defaults above). Defaults to the wordpress section's protect."""
+
+    @field_validator("instance_class")
+    @classmethod
+    def _offered_by_rds(cls, value: str) -> str:
+        problem = rds_catalog.problem_with(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("engine_version")
+    @classmethod
+    def _mysql_8(cls, value: str) -> str:
+        if not re.fullmatch(r"8\.\d+(\.\d+)?", value):
+            raise ValueError("must be a MySQL 8 version such as 8.4")
+        return value
+
+    @field_validator("max_allocated_storage_gb")
+    @classmethod
+    def _not_below_allocated(cls, value: int, info: ValidationInfo) -> int:
+        allocated = info.data.get("allocated_storage_gb")
+        if allocated is not None and value < allocated:
+            raise ValueError(f"must be at least allocatedStorageGb ({allocated})")
+        return value
+
+    @model_validator(mode="after")
+    def _defaults(self) -> Self:
+        if "max_allocated_storage_gb" not in self.model_fields_set:
+            object.__setattr__(self, "max_allocated_storage_gb", max(100, self.allocated_storage_gb))
+        _follow_protect(self, "deletion_protection", "final_snapshot")
+        return self
+
+
+class LoadBalancerArgs(ArgsModel):
+    """The internet-facing Application Load Balancer in front of the instances."""
+
+    config_key = "aws-compute-platform:wordpress.loadBalancer"
+
+    deletion_protection: Flag = False
+    """Refuse to delete the load balancer. Defaults to protect."""
+    access_logs: Flag = False
+    """Write access logs to a private, TLS-only S3 bucket (kept logRetentionDays)."""
+    drop_invalid_header_fields: Flag = True
+    """Drop HTTP headers with invalid names instead of passing them to WordPress (request smuggling)."""
+    idle_timeout_s: int = Field(60, ge=1, le=4000, alias="idleTimeoutSeconds")
+    """Seconds a connection may stay idle."""
+    ssl_policy: str = DEFAULT_SSL_POLICY
+    """ELB security policy of the HTTPS listener."""
+    protect: Flag = False
+    """Protect the load balancer (the deletion protection default). Defaults to the wordpress section's protect."""
+
+    @field_validator("ssl_policy")
+    @classmethod
+    def _elb_policy(cls, value: str) -> str:
+        if not re.fullmatch(r"ELBSecurityPolicy-[A-Za-z0-9-]+", value):
+            raise ValueError(f"must be an ELB security policy name such as {DEFAULT_SSL_POLICY}")
+        return value
+
+    @model_validator(mode="after")
+    def _defaults(self) -> Self:
+        _follow_protect(self, "deletion_protection")
+        return self
+
+
+_NESTED = (("database", "database"), ("load_balancer", "loadBalancer"))
+
+
+class WordPressArgs(ArgsModel):
+    """The `wordpress` config section: sizes, access, and what protects the data (defaults follow `protect`)."""
+
+    config_key = "aws-compute-platform:wordpress"
+
+    enabled: Flag = False
+    """Build the fleet in this stack."""
+    instance_type: str = "t4g.small"
+    """EC2 instance type of the web instances; the image's architecture follows it (t4g: arm64)."""
+    min_size: int = Field(2, ge=0, le=100)
+    """Fewest instances the Auto Scaling group keeps."""
+    max_size: int = Field(6, ge=1, le=100, validate_default=True)
+    """Most instances the group scales out to; at least minSize."""
+    desired_capacity: int = Field(2, ge=0, le=100)
+    """Instances at creation (scaling owns it afterwards); between minSize and maxSize. Defaults to minSize."""
+    admin_cidrs: tuple[AdminCidr, ...] = ()
+    """Networks that may reach the instances on SSH (22); none by default, never the whole internet."""
+    key_name: str | None = None
+    """EC2 key pair for SSH; none by default (Session Manager needs none)."""
+    certificate_arn: str | None = None
+    """ACM certificate for the site's domain: HTTPS on 443, and HTTP redirects to it. Plain HTTP without one."""
+    public_instances: Flag = False
+    """Run the instances in public subnets (no NAT gateway needed; port 80 still open only to the load balancer)."""
+    detailed_monitoring: Flag = False
+    """One-minute EC2 metrics (billed)."""
+    root_volume_gb: int = Field(16, ge=8, le=1024)
+    """Size of each instance's encrypted gp3 root volume, in GiB."""
+    health_check_grace_period_s: int = Field(60, ge=0, le=7200, alias="healthCheckGracePeriodSeconds")
+    """Seconds after an instance is in service before failed load balancer checks replace it."""
+    boot_timeout_s: int = Field(900, ge=300, le=7200, alias="bootTimeoutSeconds")
+    """Seconds an instance may take to boot and signal ready before it is abandoned."""
+    scaling_metric: Literal["cpu", "requestCount"] = "cpu"
+    """What target tracking follows: average CPU, or load balancer requests per instance."""
+    scaling_target: int = Field(50, ge=1, le=100_000)
+    """Target value of the scaling metric (a CPU percentage for cpu)."""
+    wordpress_version: str = "7.0"
+    """WordPress release every instance installs (pinned, so every instance runs the same code)."""
+    content_backups: Flag = False
+    """Back up the shared content file system with AWS Backup. Defaults to protect."""
+    protect: Flag = False
+    """Protect the data (Pulumi protect, deletion protection, final snapshot, backups). Defaults to the stack's
+    protectData."""
+    log_retention_days: int = Field(30, ge=1)
+    """Days load balancer access logs are kept. Defaults to the stack's logRetentionDays."""
+    load_balancer: LoadBalancerArgs = Field(default_factory=LoadBalancerArgs)
+    database: DatabaseArgs = Field(default_factory=DatabaseArgs)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _hand_protect_down(cls, raw: Any) -> Any:
+        """`protect` reaches the database and load balancer sections that do not set their own."""
+        if not isinstance(raw, Mapping) or not isinstance(raw.get("protect"), bool):
+            return raw
+        merged = dict(raw)
+        for name, alias in _NESTED:
+            key = alias if alias in merged or name not in merged else name
+            value = merged.get(key)
+            if value is None:
+                merged[key] = {"protect": raw["protect"]}
+            elif isinstance(value, Mapping) and "protect" not in value:
+                merged[key] = {**value, "protect": raw["protect"]}
+            elif isinstance(value, ArgsModel) and "protect" not in value.model_fields_set:
+                given = {field: getattr(value, field) for field in value.model_fields_set}
+                merged[key] = {**given, "protect": raw["protect"]}
+        return merged
+
+    @field_validator("instance_type")
+    @classmethod
+    def _known_instance_type(cls, value: str) -> str:
+        if category(value) is None:
+            families = "; ".join(f"{c}: {', '.join(f)}" for c, f in FAMILIES.items())
+            raise ValueError(f"is not a known EC2 instance type (family.size). Families: {families}")
+        return value
+
+    @field_validator("max_size")
+    @classmethod
+    def _not_below_min(cls, value: int, info: ValidationInfo) -> int:
+        low = info.data.get("min_size")
+        if low is not None and value < low:
+            raise ValueError(f"must be at least minSize ({low})")
+        return value
+
+    @field_validator("desired_capacity")
+    @classmethod
+    def _within_min_and_max(cls, value: int, info: ValidationInfo) -> int:
+        low, high = info.data.get("min_size"), info.data.get("max_size")
+        if low is not None and high is not None and not low <= value <= high:
+            raise ValueError(f"must lie between minSize ({low}) and maxSize ({high})")
+        return value
+
+    @field_validator("key_name", "certificate_arn", mode="before")
+    @classmethod
+    def _blank(cls, value: Any) -> Any:
+        return _blank_is_unset(value)
+
+    @field_validator("certificate_arn")
+    @classmethod
+    def _acm_certificate(cls, value: str | None) -> str | None:
+        if value is not None and not _ACM_ARN.fullmatch(value):
+            raise ValueError("must be an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)")
+        return value
+
+    @field_validator("scaling_target")
+    @classmethod
+    def _cpu_is_a_percentage(cls, value: int, info: ValidationInfo) -> int:
+        if info.data.get("scaling_metric") == "cpu" and value > 100:
+            raise ValueError("must be a CPU percentage (1-100) when scalingMetric is cpu")
+        return value
+
+    @field_validator("wordpress_version")
+    @classmethod
+    def _release(cls, value: str) -> str:
+        if not re.fullmatch(r"\d+\.\d+(\.\d+)?", value):
+            raise ValueError(
+                "must be a WordPress release such as 7.0 or 7.0.1 (pinned, so every instance runs the same code)"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _defaults(self) -> Self:
+        if "desired_capacity" not in self.model_fields_set:
+            object.__setattr__(self, "desired_capacity", self.min_size)
+        _follow_protect(self, "content_backups")
+        return self
+
+    @property
+    def https(self) -> bool:
+        return self.certificate_arn is not None
+
+    @property
+    def scaling_metric_type(self) -> str:
+        """The predefined metric target tracking follows (ASGAverageCPUUtilization or ALBRequestCountPerTarget)."""
+        return SCALING_METRICS[self.scaling_metric]
+
+
+__all__ = ["DEFAULT_SSL_POLICY", "SCALING_METRICS", "DatabaseArgs", "LoadBalancerArgs", "WordPressArgs"]
