@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from plan.engine import ROOT, run_stack
+from plan.engine import ROOT, Plan, PlannedResource, run_stack
 
 PINNED_DIR = ROOT / "tests" / "urns"
 
@@ -21,8 +21,28 @@ def stacks(root: Path = ROOT) -> list[str]:
     return sorted(p.stem.removeprefix("Pulumi.") for p in root.glob("Pulumi.*.yaml"))
 
 
+def urn(plan: Plan, resource: PlannedResource) -> str:
+    """The URN a real deployment gives the resource: its type qualified by every enclosing component's type.
+
+    The SDK's mock engine qualifies a type by the immediate parent's only, which would let a resource move between
+    nested components unnoticed.
+    """
+    by_urn = {r.urn: r for r in plan.resources}
+    types = [resource.type]
+    parent = by_urn.get(resource.parent)
+    while parent is not None:
+        types.append(parent.type)
+        parent = by_urn.get(parent.parent)
+    project = resource.urn.split("::")[1]
+    return f"urn:pulumi:{plan.stack}::{project}::{'$'.join(reversed(types))}::{resource.name}"
+
+
+def plan_urns(plan: Plan) -> list[str]:
+    return sorted(urn(plan, r) for r in plan.resources)
+
+
 def urns(stack: str) -> list[str]:
-    return sorted(r.urn for r in run_stack(stack).resources)
+    return plan_urns(run_stack(stack))
 
 
 def pinned_file(stack: str) -> Path:
