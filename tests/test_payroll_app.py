@@ -17,6 +17,7 @@ import urllib.request
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from socketserver import ThreadingMixIn
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
@@ -44,6 +45,12 @@ GOOD_FILE = (
 class _Quiet(WSGIRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass
+
+
+class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
+    """Several requests at once, as Gunicorn's workers (and sqsd's HttpConnections) allow."""
+
+    daemon_threads = True
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +91,9 @@ def app_url(moto_endpoint: str) -> Iterator[str]:
         for name, value in environment.items():
             patch.setenv(name, value)
         application.clients.cache_clear()
-        server: WSGIServer = make_server("127.0.0.1", 0, application.application, handler_class=_Quiet)
+        server: WSGIServer = make_server(
+            "127.0.0.1", 0, application.application, server_class=ThreadingWSGIServer, handler_class=_Quiet
+        )
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         try:
@@ -198,6 +207,9 @@ def deliver(aws: Aws, url: str) -> tuple[int, Any]:
 def test_the_form_and_the_health_check_answer(app_url: str) -> None:
     status, page = request(app_url, "GET", "/")
     assert status == 200 and "<form" in page and HEADER in page
+    assert '<script src="/upload.js">' in page and f'data-max-bytes="{application.DEFAULT_MAX_UPLOAD_BYTES}"' in page
+    status, script = request(app_url, "GET", "/upload.js")
+    assert status == 200 and "function describeAnswer" in script
     assert request(app_url, "GET", "/health") == (200, {"status": "ok"})
     assert request(app_url, "GET", "/nowhere")[0] == 404
 
@@ -304,16 +316,22 @@ def test_a_retry_after_a_failure_past_the_result_sends_the_email_without_reproce
     assert "accepted: 7 employees" in email["subject"]
 
 
-def test_a_job_that_keeps_failing_is_retried_then_kept_in_the_dead_letter_queue(aws: Aws, app_url: str) -> None:
+def test_a_job_that_keeps_failing_is_retried_then_kept_in_the_dead_letter_queue(
+    aws: Aws, app_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MAX_RECEIVE_COUNT", "2")  # the queue's maxReceiveCount
     upload(app_url, GOOD_FILE.encode())
     aws.s3.delete_object(Bucket=BUCKET, Key=aws.objects("uploads/")[0])  # the file can no longer be read
     for receive_count in ("1", "2"):
+        assert aws.emails() == []  # nobody is told while a retry remains
         message = aws.receive()
         assert message is not None and message["Attributes"]["ApproximateReceiveCount"] == receive_count
         assert post_task(app_url, message)[0] == 500  # not 200: sqsd leaves the message for a retry
     assert aws.receive() is None  # past maxReceiveCount, SQS moved it
     assert aws.waiting(aws.dlq_url) == 1
-    assert aws.emails() == []
+    [email] = aws.emails()  # the last attempt told the uploader, and that the file is gone
+    assert email["destinations"]["ToAddresses"] == [HR] and "could not be processed" in email["subject"]
+    assert "after 2 attempt(s)" in email["body"] and "no longer stored: upload it again" in email["body"]
 
 
 def test_a_message_naming_another_bucket_is_refused(aws: Aws, app_url: str) -> None:
@@ -372,12 +390,14 @@ def test_each_row_is_checked(row: list[str], problem: str | None) -> None:
         assert isinstance(checked, str) and checked.startswith("line 7: ") and problem in checked
 
 
-def test_a_file_that_stops_being_utf8_is_rejected_at_that_line() -> None:
+def test_a_file_that_stops_being_utf8_after_utf8_accents_is_rejected_at_that_line() -> None:
     import io
 
-    content = (HEADER + "\nE-1,Ada,10,1,9\nE-2,Gr\xe2ce,10,1,9\n").encode("latin-1")
+    content = HEADER.encode() + "\nE-1,Zoë,10,1,9\n".encode() + "E-2,Gr\xe2ce,10,1,9\n".encode("cp1252")
     summary = payroll_csv.summarise(payroll_csv.text_lines(io.BytesIO(content)))
-    assert summary.errors == ["line 3: the file is not UTF-8 text"]
+    [error] = summary.errors
+    assert error.startswith("line 3 is not UTF-8 text although line 2 is: the file mixes encodings")
+    assert "CSV UTF-8" in error
 
 
 def test_only_the_first_errors_are_listed_but_all_are_counted() -> None:
@@ -408,3 +428,49 @@ def test_the_upload_is_read_from_the_request_in_small_pieces_and_handed_on_in_fu
     assert len(part) == 100_000  # a short read would tell the S3 transfer the file had ended
     assert len(upload_stream.read(250_000)) == 200_007 and upload_stream.read(10) == b""
     assert body.largest_read <= application.READ_CHUNK
+
+
+# -- spreadsheet exports, end to end ------------------------------------------------------------------------------
+def test_an_excel_cp1252_export_with_an_accented_name_is_accepted_and_the_email_says_how_it_was_read(
+    aws: Aws, app_url: str
+) -> None:
+    content = (HEADER + "\r\nE-001,Zoë Brontë,5000.00,1000.00,4000.00\r\nE-002,José Núñez,10,1,9\r\n").encode("cp1252")
+    with pytest.raises(UnicodeDecodeError):
+        content.decode("utf-8")
+    status, answer = upload(app_url, content)
+    assert (status, answer["encoding"], answer["delimiter"]) == (202, "Windows-1252", ",")
+    status, result = deliver(aws, app_url)
+    assert (status, result["status"], result["rows"]) == (200, "accepted", 2)
+    stored = aws.json_object(f"results/{answer['jobId']}.json")
+    assert stored["encoding"] == "Windows-1252" and stored["totals"]["netPay"] == "4009.00"
+    [email] = aws.emails()
+    assert "read as Windows-1252" in email["body"] and "Net pay: 4009.00" in email["body"]
+
+
+def test_a_cr_only_semicolon_export_with_a_quoted_header_goes_end_to_end(aws: Aws, app_url: str) -> None:
+    header = ";".join(f'"{name}"' for name in HEADER.split(","))
+    content = header + "\r" + "E-001;Ada Lovelace;5000,00;1000,00;4000,00\r" + 'E-002;"Hopper; Grace";10;1;9\r'
+    status, answer = upload(app_url, content.encode())
+    assert (status, answer["encoding"], answer["delimiter"]) == (202, "UTF-8", ";")
+    status, result = deliver(aws, app_url)
+    assert (status, result["status"], result["rows"]) == (200, "accepted", 2)
+    assert aws.json_object(f"results/{answer['jobId']}.json")["totals"]["grossPay"] == "5010.00"
+    [email] = aws.emails()
+    assert "separated by ';'" in email["body"]
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("\ufeffid;name;pay\r\n".encode("utf-16"), "UTF-16"),
+        (b"employee_id\temployee_name\tgross_pay\ttax_withheld\tnet_pay\r\n", "tabs"),
+        (b"employee_id,employee_name,gross_pay,net_pay\n", "missing 'tax_withheld'"),
+        (("x" * 5000).encode(), "no line break"),
+    ],
+)
+def test_an_export_that_cannot_be_read_is_refused_at_once_saying_what_to_fix(
+    aws: Aws, app_url: str, content: bytes, expected: str
+) -> None:
+    status, answer = upload(app_url, content)
+    assert status == 400 and expected in answer["error"]
+    assert aws.objects() == [] and aws.waiting(aws.queue_url) == 0
