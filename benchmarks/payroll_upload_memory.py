@@ -167,7 +167,7 @@ def main() -> None:
         print(f"{'configuration':<22} {'upload':>10} {'parts':>12} {'peak RSS growth':>16}")
         for mode in ("app", "s3transfer-default"):
             for _ in range(args.runs):
-                child = subprocess.run(  # noqa: S603 - this very script, with arguments it built
+                child = subprocess.run(
                     [sys.executable, __file__, "--child", mode, "--size-mib", str(args.size_mib)],
                     env=env,
                     capture_output=True,

@@ -83,6 +83,18 @@ class AwsMocks(pulumi.runtime.Mocks):
         if function == "aws:elb/getServiceAccount:getServiceAccount":
             # The regional Elastic Load Balancing account that writes access logs (us-east-1's shown for every region).
             return {"arn": f"arn:{PARTITION}:iam::127311923021:root", "id": "127311923021"}, []
+        if function == "aws:route53/getZone:getZone":
+            # A public hosted zone of that name exists in the account (a real preview fails here if it does not).
+            zone = str(args.args.get("name", "example.org")).rstrip(".")
+            zone_id = f"Z{stable_hash(zone)[:13].upper()}"
+            return {
+                "name": zone,
+                "zoneId": zone_id,
+                "id": zone_id,
+                "arn": f"arn:{PARTITION}:route53:::hostedzone/{zone_id}",
+                "privateZone": False,
+                "nameServers": [f"ns-1.awsdns-01.{t}" for t in ("org", "com", "net", "co.uk")],
+            }, []
         raise NotImplementedError(f"the offline plan has no answer for the provider call {function}")
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
@@ -125,6 +137,32 @@ _NAMED = {
     "aws:lightsail/staticIp:StaticIp",
     "aws:lightsail/keyPair:KeyPair",
 }
+
+
+def _certificate(name: str, physical: str, region: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    domain = str(inputs.get("domainName", "example.org"))
+    cert_region = inputs.get("region") or region
+    token = stable_hash(domain)
+    return {
+        "arn": f"arn:{PARTITION}:acm:{cert_region}:{ACCOUNT_ID}:certificate/{token}",
+        "status": "PENDING_VALIDATION",
+        "domainValidationOptions": [
+            {
+                "domainName": domain,
+                "resourceRecordName": f"_{token[:8]}.{domain}.",
+                "resourceRecordType": "CNAME",
+                "resourceRecordValue": f"_{token[8:16]}.acm-validations.aws.",
+            }
+        ],
+    }
+
+
+def _certificate_validation(name: str, physical: str, region: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    return {"certificateArn": inputs.get("certificateArn")}
+
+
+def _record(name: str, physical: str, region: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    return {"fqdn": str(inputs.get("name", "")).rstrip(".")}
 
 
 def _kms_key(name: str, physical: str, region: str, inputs: dict[str, Any]) -> dict[str, Any]:
@@ -289,6 +327,9 @@ def _key_pair(name: str, physical: str, region: str, inputs: dict[str, Any]) -> 
 
 _SPECIFIC: dict[str, Callable[[str, str, str, dict[str, Any]], dict[str, Any]]] = {
     "aws:kms/key:Key": _kms_key,
+    "aws:acm/certificate:Certificate": _certificate,
+    "aws:acm/certificateValidation:CertificateValidation": _certificate_validation,
+    "aws:route53/record:Record": _record,
     "aws:s3/bucket:Bucket": _bucket,
     "aws:s3/bucketV2:BucketV2": _bucket,
     "aws:lb/loadBalancer:LoadBalancer": _load_balancer,
