@@ -3,6 +3,7 @@
 import pulumi
 
 from aws_compute_platform.beanstalk.payroll import BeanstalkApp
+from aws_compute_platform.foundation.domain import Domain
 from aws_compute_platform.foundation.encryption import EncryptionKey
 from aws_compute_platform.foundation.network import Network
 from aws_compute_platform.foundation.tags import Tags, stack_tags
@@ -22,6 +23,8 @@ prefix = settings.name_prefix
 
 key = EncryptionKey(prefix, settings.encryption, tags)
 network = Network(prefix, settings.network, key.arn, tags)
+# The hosted zone the web-facing parts take their names and certificates from, when the stack has one.
+domain = Domain(prefix, settings.domain, tags=tags) if settings.domain else None
 
 pulumi.export("region", settings.region)
 pulumi.export("kmsKeyArn", key.arn)

@@ -81,3 +81,19 @@ def test_secret_values_are_handed_on_only_as_secret_outputs() -> None:
 
     run_program(program)
     assert seen == {"is_secret": True}
+
+
+def test_a_stack_that_requires_a_domain_refuses_to_build_without_one() -> None:
+    with pytest.raises(SettingsError) as failure:
+        parse_settings("aws-compute-platform", "prod", "us-east-1", {**GOOD, "requireDomain": True})
+    [problem] = failure.value.problems
+    assert problem.key == "aws-compute-platform:domain"
+    assert "HTTPS" in problem.problem
+
+
+def test_the_domain_is_a_zone_name_read_without_its_trailing_dot() -> None:
+    settings = parse_settings("aws-compute-platform", "dev", "us-east-1", {**GOOD, "domain": "News.Example.org."})
+    assert settings.domain == "news.example.org"
+    with pytest.raises(SettingsError) as failure:
+        parse_settings("aws-compute-platform", "dev", "us-east-1", {**GOOD, "domain": "https://example.org/"})
+    assert failure.value.keys == ["aws-compute-platform:domain"]

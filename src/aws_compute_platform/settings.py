@@ -43,6 +43,7 @@ LogRetentionDays = Literal[
 _Section = TypeVar("_Section", bound=ArgsModel)
 
 _TAG_VALUE = re.compile(r"[\w .:/=+@-]{1,256}")
+_DOMAIN = re.compile(r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
 
 # Stack-wide settings each component section inherits unless it sets its own: (stack key, section key).
 _INHERITED = {
@@ -74,6 +75,11 @@ class StackSettings(ArgsModel):
     """Protect stateful resources (Pulumi protect, deletion protection, final snapshots, backups). On in prod."""
     log_retention_days: LogRetentionDays = 30
     """Days CloudWatch Logs keep flow logs and application logs (one of the values CloudWatch accepts)."""
+    domain: str | None = None
+    """A public Route 53 hosted zone's name (example.org): each web-facing part gets a name in it and a certificate."""
+    require_domain: Flag = False
+    """Refuse to build without `domain`: every entry point of the stack faces users and must serve HTTPS under its
+    own name. On in prod."""
     encryption: EncryptionArgs = Field(default_factory=EncryptionArgs)
     network: NetworkArgs = Field(default_factory=NetworkArgs)
     trusted_image_owners: Any = None
@@ -87,6 +93,16 @@ class StackSettings(ArgsModel):
     serverless: ServerlessApiArgs = Field(default_factory=ServerlessApiArgs)
     """The purchase-order API on API Gateway and Lambda."""
     lightsail: LightsailArgs = Field(default_factory=LightsailArgs)
+
+    @field_validator("domain")
+    @classmethod
+    def _zone_name(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        name = value.rstrip(".").lower()
+        if not _DOMAIN.fullmatch(name):
+            raise ValueError("must be a DNS domain name such as example.org (the hosted zone's name)")
+        return name
 
     @field_validator("owner", "cost_center")
     @classmethod
@@ -128,6 +144,7 @@ class Settings:
     cost_center: str
     protect_data: bool
     log_retention_days: int
+    domain: str | None
     encryption: EncryptionArgs
     network: NetworkArgs
     lightsail: LightsailArgs
@@ -182,6 +199,14 @@ def parse_settings(project: str, stack: str, region: str | None, config: Mapping
     beanstalk = root.beanstalk if root else _valid_or_none(BeanstalkArgs, config.get("beanstalk"))
     if beanstalk is not None:
         found.extend(_beanstalk_needs(f"{project}:beanstalk", beanstalk, f"{project}-{stack}-payroll", network))
+    if root is not None and root.require_domain and root.domain is None:
+        found.append(
+            ConfigError(
+                f"{project}:domain",
+                "is required while requireDomain is true: users reach this stack over HTTPS under its own names, "
+                "which needs a Route 53 hosted zone (see README, 'Edit these first')",
+            )
+        )
     found.extend(legacy.found)
     if region and region_ok:
         found.extend(zone_problems(config.get("lightsail"), region, f"{project}:lightsail"))
@@ -195,6 +220,7 @@ def parse_settings(project: str, stack: str, region: str | None, config: Mapping
         cost_center=root.cost_center,
         protect_data=protect_data,
         log_retention_days=log_retention_days,
+        domain=root.domain,
         encryption=root.encryption,
         network=network,
         lightsail=root.lightsail,
