@@ -21,11 +21,11 @@ from aws_compute_platform.args import PROJECT, ArgsModel, Flag, problems
 from aws_compute_platform.beanstalk.payroll import BeanstalkArgs
 from aws_compute_platform.config import ConfigError, Problems, Section, SettingsError
 from aws_compute_platform.foundation.encryption import EncryptionArgs
-from aws_compute_platform.foundation.images import trusted_image_owners
+from aws_compute_platform.foundation.images import DEFAULT_TRUSTED_OWNERS, TrustedImageOwners
 from aws_compute_platform.foundation.network import NetworkArgs
 from aws_compute_platform.lightsail.site import LightsailArgs
 from aws_compute_platform.serverless.api import ServerlessApiArgs
-from aws_compute_platform.servers.server import ServerArgs, servers_from_config
+from aws_compute_platform.servers.args import ServerArgs, stack_problems
 from aws_compute_platform.wordpress.fleet import WordPressArgs
 
 # Config namespaces a stack file may use: the project's own, Pulumi's, and those of the providers the program
@@ -46,7 +46,10 @@ _TAG_VALUE = re.compile(r"[\w .:/=+@-]{1,256}")
 _INHERITED = {
     "encryption": (("protectData", "protect"),),
     "network": (("logRetentionDays", "logRetentionDays"),),
+    "servers": (("protectData", "protect"),),
 }
+# Sections that are lists of objects: each item inherits.
+_LIST_SECTIONS = frozenset({"servers"})
 
 
 def _valid_stack_wide(key: str, value: Any) -> bool:
@@ -70,9 +73,9 @@ class StackSettings(ArgsModel):
     """Days CloudWatch Logs keep flow logs and application logs (one of the values CloudWatch accepts)."""
     encryption: EncryptionArgs = Field(default_factory=EncryptionArgs)
     network: NetworkArgs = Field(default_factory=NetworkArgs)
-    trusted_image_owners: Any = None
-    """Image owners a server may use by explicit AMI id (aliases such as amazon, or account ids)."""
-    servers: Any = None
+    trusted_image_owners: TrustedImageOwners = DEFAULT_TRUSTED_OWNERS
+    """Image owners a server may use: account ids or aliases (amazon, aws-marketplace for Marketplace images)."""
+    servers: tuple[ServerArgs, ...] = ()
     """Stand-alone EC2 servers, one object each."""
     wordpress: Any = None
     """The highly available WordPress fleet."""
@@ -99,17 +102,28 @@ class StackSettings(ArgsModel):
         merged = dict(raw)
         for section, pairs in _INHERITED.items():
             value = merged.get(section)
+            if section in _LIST_SECTIONS:
+                if isinstance(value, list):
+                    merged[section] = [_inherit(item, pairs, merged) for item in value]
+                continue
             if value is None:
                 value = {}
             if not isinstance(value, Mapping):
                 continue
-            value = dict(value)
-            for stack_key, section_key in pairs:
-                # A bad stack-wide value is reported once, under its own key, not again in every section.
-                if stack_key in merged and section_key not in value and _valid_stack_wide(stack_key, merged[stack_key]):
-                    value[section_key] = merged[stack_key]
-            merged[section] = value
+            merged[section] = _inherit(value, pairs, merged)
         return merged
+
+
+def _inherit(value: Any, pairs: tuple[tuple[str, str], ...], stack: Mapping[str, Any]) -> Any:
+    """One section (or one item of a list section) with the stack-wide values it does not set itself."""
+    if not isinstance(value, Mapping):
+        return value
+    value = dict(value)
+    for stack_key, section_key in pairs:
+        # A bad stack-wide value is reported once, under its own key, not again in every section.
+        if stack_key in stack and section_key not in value and _valid_stack_wide(stack_key, stack[stack_key]):
+            value[section_key] = stack[stack_key]
+    return value
 
 
 @dataclass(frozen=True)
@@ -156,15 +170,7 @@ def parse_settings(project: str, stack: str, region: str | None, config: Mapping
     log_retention_days = root.log_retention_days if root else 30
     network = root.network if root else NetworkArgs()
     lightsail = LightsailArgs.from_config(raw.section("lightsail"), protect=protect_data, region=region or "")
-    image_owners = trusted_image_owners(raw, "trustedImageOwners")
-    servers = servers_from_config(
-        raw,
-        "servers",
-        trusted_owners=image_owners,
-        protect=protect_data,
-        az_count=network.az_count,
-        region=region or "",
-    )
+    found.extend(stack_problems(config, prefix=f"{project}:", az_count=network.az_count, region=region or ""))
     serverless = ServerlessApiArgs.from_config(
         raw.section("serverless"), protect=protect_data, log_retention_days=log_retention_days
     )
@@ -196,8 +202,8 @@ def parse_settings(project: str, stack: str, region: str | None, config: Mapping
         encryption=root.encryption,
         network=network,
         lightsail=lightsail,
-        trusted_image_owners=image_owners,
-        servers=servers,
+        trusted_image_owners=root.trusted_image_owners,
+        servers=root.servers,
         serverless=serverless,
         wordpress=wordpress,
         beanstalk=beanstalk,
