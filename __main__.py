@@ -38,7 +38,7 @@ if settings.wordpress.enabled:
     pulumi.export("wordpressAutoScalingGroupName", wordpress.autoscaling_group_name)
     pulumi.export("wordpressDatabaseEndpoint", wordpress.database_endpoint)
 if settings.servers:
-    servers = [Server(f"{prefix}-{s.name}", s, network=network, key=key, tags=tags) for s in settings.servers]
+    servers = [Server(f"{prefix}-{s.name}", s, network=network, key_arn=key.arn, tags=tags) for s in settings.servers]
     pulumi.export("servers", {s.name: server.summary() for s, server in zip(settings.servers, servers, strict=True)})
 if settings.beanstalk.enabled:
     payroll = BeanstalkApp(f"{prefix}-payroll", settings.beanstalk, network=network, key_arn=key.arn, tags=tags)

@@ -8,20 +8,31 @@ from typing import Any
 import pulumi
 import pytest
 
-from aws_compute_platform.config import Problems, Section
-from aws_compute_platform.foundation.images import ImageSource, trusted_image_owners
+from aws_compute_platform.config import ConfigError, SettingsError
+from aws_compute_platform.foundation.images import ImageSource, MarketplaceImage
+from aws_compute_platform.settings import parse_settings
 from plan import Plan, engine
 from plan.mocks import AwsMocks, stable_hash
 
 SERVERS = "aws-compute-platform:servers"
 IMAGE = "aws-compute-platform:servers[0].image"
-TRUSTED = ("amazon", "aws-marketplace", "111122223333")
+TRUSTED = ["amazon", "aws-marketplace", "111122223333"]
 PRODUCT_CODE = "abcdefghij0123456789klmno"
+STACK = {"owner": "platform-team", "costCenter": "cc-1234"}
 
 
-def read_image(raw: Any, trusted: tuple[str, ...] = TRUSTED) -> tuple[ImageSource | None, Problems]:
-    problems = Problems()
-    return ImageSource.from_config(Section(IMAGE, raw, problems), trusted_owners=trusted), problems
+def read_image(raw: Any, trusted: list[str] = TRUSTED) -> tuple[ImageSource | None, list[ConfigError]]:
+    """The image of a one-server stack as the settings read it: the image alone, then against the allow-list."""
+    config = {
+        **STACK,
+        "trustedImageOwners": trusted,
+        "servers": [{"name": "app", "image": raw, "instanceType": "t3.small"}],
+    }
+    try:
+        settings = parse_settings("aws-compute-platform", "dev", "us-east-1", config)
+    except SettingsError as failure:
+        return None, failure.problems
+    return settings.servers[0].image, []
 
 
 class RecordingMocks(AwsMocks):
@@ -100,37 +111,40 @@ def test_an_ssm_public_parameter_names_the_image(
 def test_an_ami_without_an_owner_is_refused_as_a_community_image() -> None:
     source, problems = read_image({"ami": "ami-0abc1234def567890"})
     assert source is None
-    assert [p.key for p in problems.found] == [f"{IMAGE}.owner"]
-    assert "community image" in problems.found[0].problem
-    assert "supply-chain risk" in problems.found[0].problem
+    assert [p.key for p in problems] == [f"{IMAGE}.owner"]
+    assert "community image" in problems[0].problem
+    assert "supply-chain risk" in problems[0].problem
 
 
 def test_an_owner_not_on_the_allow_list_is_refused_and_named() -> None:
     source, problems = read_image({"ami": "ami-0abc1234def567890", "owner": "999988887777"})
     assert source is None
-    assert [p.key for p in problems.found] == [f"{IMAGE}.owner"]
-    assert "999988887777 is not a trusted image owner" in problems.found[0].problem
-    assert "supply-chain risk" in problems.found[0].problem
+    assert [p.key for p in problems] == [f"{IMAGE}.owner"]
+    assert "999988887777 is not a trusted image owner" in problems[0].problem
+    assert "supply-chain risk" in problems[0].problem
 
 
 def test_an_allow_listed_account_may_publish_images() -> None:
     source, problems = read_image({"ami": "ami-0abc1234def567890", "owner": "111122223333"})
-    assert not problems.found
-    assert source == ImageSource(ami_id="ami-0abc1234def567890", owner="111122223333")
+    assert not problems
+    assert source == ImageSource(ami="ami-0abc1234def567890", owner="111122223333")
 
 
 def test_a_parameter_outside_the_aws_public_namespace_is_refused() -> None:
     source, problems = read_image({"ssmParameter": "/my-team/golden-ami"})
     assert source is None
-    assert [p.key for p in problems.found] == [f"{IMAGE}.ssmParameter"]
-    assert "/aws/service/" in problems.found[0].problem
+    assert [p.key for p in problems] == [f"{IMAGE}.ssmParameter"]
+    assert "/aws/service/" in problems[0].problem
 
 
 def test_marketplace_images_need_aws_marketplace_on_the_allow_list() -> None:
     raw = {"marketplace": {"productCode": PRODUCT_CODE, "namePattern": "vendor-*"}}
-    source, problems = read_image(raw, trusted=("amazon",))
+    source, problems = read_image(raw, trusted=["amazon"])
     assert source is None
-    assert [p.key for p in problems.found] == [f"{IMAGE}.marketplace"]
+    assert [p.key for p in problems] == [f"{IMAGE}.marketplace"]
+    assert read_image(raw)[0] == ImageSource(
+        marketplace=MarketplaceImage(product_code=PRODUCT_CODE, name_pattern="vendor-*")
+    )
 
 
 @pytest.mark.parametrize(
@@ -139,6 +153,8 @@ def test_marketplace_images_need_aws_marketplace_on_the_allow_list() -> None:
         ({"marketplace": {"productCode": "not-a-code", "namePattern": "vendor-*"}}, f"{IMAGE}.marketplace.productCode"),
         ({"marketplace": {"productCode": PRODUCT_CODE}}, f"{IMAGE}.marketplace.namePattern"),
         ({"ami": "ubuntu-latest", "owner": "amazon"}, f"{IMAGE}.ami"),
+        ({"ami": "ami-0abc1234def567890", "owner": "some-vendor"}, f"{IMAGE}.owner"),
+        ({"ssmParameter": "/aws/service/x", "owner": "amazon"}, f"{IMAGE}.owner"),
         ({"name": "wordpress-*"}, IMAGE),  # a name search among public images is how community images get in
         ({"ssmParameter": "/aws/service/x", "ami": "ami-0abc1234def567890", "owner": "amazon"}, IMAGE),
         ({}, IMAGE),
@@ -147,17 +163,30 @@ def test_marketplace_images_need_aws_marketplace_on_the_allow_list() -> None:
 def test_image_settings_that_do_not_name_one_trusted_source_are_refused(raw: dict[str, Any], key: str) -> None:
     source, problems = read_image(raw)
     assert source is None
-    assert key in [p.key for p in problems.found]
+    assert key in [p.key for p in problems]
+    # The same image built in Python is refused for the same key (named at the image's place in a server).
+    with pytest.raises(SettingsError) as in_python:
+        ImageSource(**raw)
+    assert [k.replace("servers[]", "servers[0]") for k in in_python.value.keys] == [p.key for p in problems]
+
+
+def test_a_name_search_is_refused_as_a_community_image_naming_what_is_not_a_source() -> None:
+    _, [problem] = read_image({"name": "wordpress-*"})
+    assert "community images" in problem.problem
+    assert "(name is not an image source)" in problem.problem
 
 
 def test_the_allow_list_defaults_to_amazon_and_the_marketplace_and_refuses_unknown_aliases() -> None:
-    problems = Problems()
-    assert trusted_image_owners(Section("aws-compute-platform:", {}, problems)) == ("amazon", "aws-marketplace")
-    owners = trusted_image_owners(
-        Section("aws-compute-platform:", {"trustedImageOwners": ["amazon", "123456789012", "community"]}, problems)
-    )
-    assert owners == ("amazon", "123456789012")
-    assert [p.key for p in problems.found] == ["aws-compute-platform:trustedImageOwners[2]"]
+    settings = parse_settings("aws-compute-platform", "dev", "us-east-1", STACK)
+    assert settings.trusted_image_owners == ("amazon", "aws-marketplace")
+    deduplicated = {**STACK, "trustedImageOwners": ["amazon", "123456789012", "amazon"]}
+    assert parse_settings("p", "dev", "us-east-1", deduplicated).trusted_image_owners == ("amazon", "123456789012")
+    with pytest.raises(SettingsError) as failure:
+        parse_settings(
+            "p", "dev", "us-east-1", {**STACK, "trustedImageOwners": ["amazon", "123456789012", "community"]}
+        )
+    assert failure.value.keys == ["p:trustedImageOwners[2]"]
+    assert "12-digit AWS account id" in str(failure.value)
 
 
 def test_both_stacks_trust_only_amazon_and_the_marketplace(stack_plan: Plan) -> None:

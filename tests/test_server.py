@@ -9,16 +9,20 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
-from aws_compute_platform.config import ConfigError, Problems, Section, SettingsError
-from aws_compute_platform.servers.server import ServerArgs, ssh_public_key_problem
+from aws_compute_platform.config import ConfigError, SettingsError
+from aws_compute_platform.foundation.images import ImageSource
+from aws_compute_platform.servers import KeyPairArgs, PortRule, RootVolumeArgs, ServerArgs, VolumeArgs
+from aws_compute_platform.servers.args import ssh_public_key_problem
+from aws_compute_platform.settings import parse_settings
 from plan import Plan, PlannedResource
 
 SERVERS = "aws-compute-platform:servers"
 KEY = "aws-compute-platform:servers[0]"
+PYTHON_KEY = "aws-compute-platform:servers[]"  # a ServerArgs built in Python is not at an index of a list
+STACK = {"owner": "platform-team", "costCenter": "cc-1234", "network": {"azCount": 2}}
 INSTANCE = "aws:ec2/instance:Instance"
 EIP = "aws:ec2/eip:Eip"
 AL2023 = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
-TRUSTED = ("amazon", "aws-marketplace")
 
 
 def ed25519_public_key() -> str:
@@ -32,12 +36,19 @@ def server(**overrides: Any) -> dict[str, Any]:
     return raw
 
 
-def parse(raw: dict[str, Any], *, protect: bool = False, az_count: int = 2) -> tuple[ServerArgs | None, Problems]:
-    problems = Problems()
-    args = ServerArgs.from_config(
-        Section(KEY, raw, problems), trusted_owners=TRUSTED, protect=protect, az_count=az_count, region="us-east-1"
-    )
-    return args, problems
+def parse(raw: dict[str, Any], *, protect: bool = False) -> ServerArgs:
+    """One `servers` entry as the stack settings read it (protect comes from the stack's protectData)."""
+    config = {**STACK, "protectData": protect, "servers": [raw]}
+    settings = parse_settings("aws-compute-platform", "dev", "us-east-1", config)
+    [args] = settings.servers
+    return args
+
+
+def stack_problems(raw_servers: list[dict[str, Any]], **stack: Any) -> list[ConfigError]:
+    """Every problem the stack settings find in these `servers` entries (and `stack` overrides)."""
+    with pytest.raises(SettingsError) as failure:
+        parse_settings("aws-compute-platform", "dev", "us-east-1", {**STACK, **stack, "servers": raw_servers})
+    return failure.value.problems
 
 
 def only_instance(plan: Plan) -> PlannedResource:
@@ -160,7 +171,8 @@ def test_an_auto_assigned_public_ip_is_reported_from_the_instance(plan_with: Cal
 def test_a_zone_the_stack_does_not_span_is_refused(plan_with: Callable[..., Plan]) -> None:
     with pytest.raises(ConfigError) as failure:
         plan_with("dev", {SERVERS: [server(availabilityZone="us-east-1f")]})
-    assert failure.value.key == f"{KEY}.availabilityZone"
+    assert failure.value.key == f"{PYTHON_KEY}.availabilityZone"
+    assert "server app" in str(failure.value)
     assert "us-east-1a, us-east-1b" in str(failure.value)
 
 
@@ -184,8 +196,7 @@ def test_an_existing_key_pair_is_used_by_name(plan_with: Callable[..., Plan]) ->
 
 
 def test_without_a_key_pair_no_key_is_set() -> None:
-    args, problems = parse(server())
-    assert not problems.found and args is not None and args.key_pair is None
+    assert parse(server()).key_pair is None
 
 
 @pytest.mark.parametrize(
@@ -221,57 +232,140 @@ def test_short_rsa_keys_are_refused_and_long_ones_accepted() -> None:
     ("overrides", "key", "problem"),
     [
         ({"instanceType": "t9.micro"}, "instanceType", "not a known EC2 instance type"),
+        ({"instanceType": "t3.mega"}, "instanceType", "t3 sizes: nano, micro, small, medium, large, xlarge, 2xlarge"),
         ({"ports": [{"port": 0, "cidrs": ["0.0.0.0/0"]}]}, "ports[0].port", "at least 1"),
         ({"ports": [{"port": 70000, "cidrs": ["0.0.0.0/0"]}]}, "ports[0].port", "at most 65535"),
         ({"ports": [{"port": 22, "cidrs": ["0.0.0.0/0"]}]}, "ports[0].cidrs[0]", "whole internet"),
         ({"ports": [{"port": 22, "cidrs": ["::/0"]}]}, "ports[0].cidrs[0]", "whole internet"),
+        ({"ports": [{"port": 3389, "cidrs": ["10.0.0.0/8", "0.0.0.0/0"]}]}, "ports[0].cidrs[1]", "RDP"),
+        ({"ports": [{"port": 80, "cidrs": ["10.0.0.0/33"]}]}, "ports[0].cidrs[0]", "not a valid CIDR"),
         ({"ports": [{"port": 80}]}, "ports[0].cidrs", "must list the networks"),
+        ({"ports": [{"port": 80, "cidrs": []}]}, "ports[0].cidrs", "must list the networks"),
         (
             {"ports": [{"port": 80, "cidrs": ["0.0.0.0/0"]}, {"port": 80, "cidrs": ["10.0.0.0/8"]}]},
             "ports",
             "more than once",
         ),
-        ({"shutdownBehavior": "hibernate"}, "shutdownBehavior", "stop, terminate"),
+        ({"shutdownBehavior": "hibernate"}, "shutdownBehavior", "'stop' or 'terminate'"),
         ({"keyPair": {"publicKey": "not a key"}}, "keyPair.publicKey", "not an OpenSSH public key"),
         ({"keyPair": {"privateKey": "-----BEGIN"}}, "keyPair.privateKey", "never"),
         ({"keyPair": {}}, "keyPair", "exactly one of"),
-        ({"publicIp": "static"}, "publicIp", "elastic, auto, none"),
+        ({"keyPair": {"keypair": "ops"}}, "keyPair.keypair", "known: name, publicKey"),
+        ({"publicIp": "static"}, "publicIp", "'elastic', 'auto' or 'none'"),
         ({"publicIp": "elastic", "subnet": "private"}, "subnet", "no route from the internet"),
         ({"availabilityZone": 2}, "availabilityZone", "at most 1"),
+        ({"availabilityZone": -1}, "availabilityZone", "an AZ index"),
         ({"availabilityZone": "eu-west-1a"}, "availabilityZone", "zone name of us-east-1"),
         ({"rootVolume": {"type": "st1"}}, "rootVolume.type", "one of"),
+        ({"rootVolume": {"device": "/dev/sdf"}}, "rootVolume.device", "not a known setting"),
         ({"volumes": [{"device": "/dev/sda1", "sizeGb": 10}]}, "volumes[0].device", "/dev/sdf"),
         ({"volumes": [{"device": "/dev/sdf"}]}, "volumes[0].sizeGb", "required"),
         ({"volumes": [{"device": "/dev/sdf", "sizeGb": 20, "type": "sc1"}]}, "volumes[0].sizeGb", "at least 125"),
         ({"volumes": [{"device": "/dev/sdf", "sizeGb": 20, "type": "io2"}]}, "volumes[0].iops", "required"),
+        ({"volumes": [{"device": "/dev/sdf", "sizeGb": 200, "type": "st1", "iops": 500}]}, "volumes[0].iops", "gp3"),
+        ({"volumes": [{"device": "/dev/sdf", "sizeGb": 20, "type": "gp2", "throughput": 200}]}, "volumes[0].throughput",
+         "only to gp3"),
+        (
+            {"volumes": [{"device": "/dev/sdf", "sizeGb": 10}, {"device": "/dev/sdf", "sizeGb": 20}]},
+            "volumes",
+            "/dev/sdf is used more than once",
+        ),
         ({"instanceType": "t4g.small"}, "image", "x86_64 image but t4g.small is an arm64"),
         ({"instanceType": "m7i.large", "cpuCredits": "standard"}, "cpuCredits", "burstable"),
+        ({"userData": "x" * (16 * 1024 + 1)}, "userData", "at most 16 KB"),
+        ({"terminationProtection": "yes"}, "terminationProtection", "true or false"),
         ({"colour": "blue"}, "colour", "not a known setting"),
+        ({"keypair": {"name": "ops"}}, "keypair", "keyPair"),  # the known list names every key
         ({"name": "Web Server"}, "name", "lower-case"),
     ],
-)
+)  # fmt: skip
 def test_bad_server_settings_are_refused_with_the_key_named(overrides: dict[str, Any], key: str, problem: str) -> None:
-    _, problems = parse(server(**overrides))
-    keys = [p.key for p in problems.found]
+    found = stack_problems([server(**overrides)])
+    keys = [p.key for p in found]
     assert f"{KEY}.{key}" in keys, keys
-    found = problems.found[keys.index(f"{KEY}.{key}")]
-    assert problem in str(found), str(found)
+    assert problem in str(found[keys.index(f"{KEY}.{key}")]), str(found)
+
+
+AL2023_IMAGE = ImageSource(ssm_parameter=AL2023)
+
+
+def python_server(**overrides: Any) -> ServerArgs:
+    return ServerArgs(**{"name": "app", "image": AL2023_IMAGE, "instance_type": "t3.small", **overrides})
+
+
+@pytest.mark.parametrize(
+    ("build", "raw", "key"),
+    [
+        (lambda: python_server(instance_type="t3.mega"), {"instanceType": "t3.mega"}, "instanceType"),
+        (lambda: python_server(shutdown_behavior="hibernate"), {"shutdownBehavior": "hibernate"}, "shutdownBehavior"),
+        (lambda: python_server(public_ip="auto", subnet="private"), {"publicIp": "auto", "subnet": "private"},
+         "subnet"),
+        (lambda: python_server(instance_type="m7i.large", cpu_credits="unlimited"),
+         {"instanceType": "m7i.large", "cpuCredits": "unlimited"}, "cpuCredits"),
+        (lambda: python_server(instance_type="t4g.small"), {"instanceType": "t4g.small"}, "image"),
+        (lambda: python_server(name="Web Server"), {"name": "Web Server"}, "name"),
+        (lambda: python_server(volumes=[VolumeArgs(device="/dev/sdf", size_gb=n) for n in (1, 2)]),
+         {"volumes": [{"device": "/dev/sdf", "sizeGb": 1}, {"device": "/dev/sdf", "sizeGb": 2}]}, "volumes"),
+        (lambda: PortRule(port=22, cidrs=["0.0.0.0/0"]), {"ports": [{"port": 22, "cidrs": ["0.0.0.0/0"]}]},
+         "ports[0].cidrs[0]"),
+        (lambda: VolumeArgs(device="/dev/sdf", size_gb=20, type="sc1"),
+         {"volumes": [{"device": "/dev/sdf", "sizeGb": 20, "type": "sc1"}]}, "volumes[0].sizeGb"),
+        (lambda: RootVolumeArgs(type="io1"), {"rootVolume": {"type": "io1"}}, "rootVolume.iops"),
+        (lambda: KeyPairArgs(public_key="not a key"), {"keyPair": {"publicKey": "not a key"}}, "keyPair.publicKey"),
+        (lambda: KeyPairArgs(private_key="x"),  # type: ignore[call-arg]
+         {"keyPair": {"privateKey": "x"}}, "keyPair.privateKey"),
+        (lambda: ImageSource(ami="ami-0abc1234def567890"), {"image": {"ami": "ami-0abc1234def567890"}}, "image.owner"),
+    ],
+)  # fmt: skip
+def test_args_built_in_python_raise_the_same_keys_as_the_stack_file(
+    build: Callable[[], object], raw: dict[str, Any], key: str
+) -> None:
+    with pytest.raises(SettingsError) as in_python:
+        build()
+    with pytest.raises(SettingsError) as in_stack_file:
+        ServerArgs.from_config(server(**raw), KEY)
+    assert [f"{KEY}.{key}"] == in_stack_file.value.keys
+    # A model built on its own names its place with [] where the stack file has the item's index.
+    [python_key] = in_python.value.keys
+    assert python_key == f"{PYTHON_KEY}.{key}".replace("ports[0]", "ports[]").replace("volumes[0]", "volumes[]")
+    assert in_python.value.problems[0].problem == in_stack_file.value.problems[0].problem
 
 
 def test_only_name_image_and_instance_type_are_required_and_defaults_are_safe() -> None:
-    args, problems = parse(server())
-    assert not problems.found and args is not None
+    args = parse(server())
     assert args.ports == ()  # no open port unless configured
     assert args.key_pair is None
     assert (args.public_ip, args.subnet, args.shutdown_behavior) == ("elastic", "public", "stop")
     assert args.root_volume.type == "gp3" and args.root_volume.size_gb is None
     assert args.termination_protection is False
-    assert parse(server(), protect=True)[0] == ServerArgs(**{**args.__dict__, "termination_protection": True})
+    assert args.cpu_credits == "standard"
+    assert args == python_server()
+    protected = parse(server(), protect=True)
+    assert protected == python_server(protect=True, termination_protection=True)
+
+
+def test_a_protected_server_keeps_its_data_volumes_unless_told_otherwise() -> None:
+    volumes = [{"device": "/dev/sdf", "sizeGb": 10}, {"device": "/dev/sdg", "sizeGb": 10, "deleteOnTermination": True}]
+    kept, deleted = parse(server(volumes=volumes), protect=True).volumes
+    assert (kept.delete_on_termination, deleted.delete_on_termination) == (False, True)
+    [in_python] = python_server(protect=True, volumes=[VolumeArgs(device="/dev/sdf", size_gb=10)]).volumes
+    assert in_python.delete_on_termination is False
+    assert parse(server(volumes=volumes[:1])).volumes[0].delete_on_termination is True
+
+
+def test_a_server_without_a_public_ip_defaults_to_a_private_subnet_and_non_burstable_types_to_no_credits() -> None:
+    args = parse(server(publicIp="none", instanceType="m7i.large"))
+    assert (args.subnet, args.cpu_credits) == ("private", None)
 
 
 def test_missing_required_settings_are_named() -> None:
-    _, problems = parse({})
-    assert {f"{KEY}.name", f"{KEY}.image", f"{KEY}.instanceType"} <= {p.key for p in problems.found}
+    keys = {p.key for p in stack_problems([{}])}
+    assert {f"{KEY}.name", f"{KEY}.image", f"{KEY}.instanceType"} <= keys
+
+
+def test_a_private_key_is_never_repeated_in_the_error() -> None:
+    [problem] = stack_problems([server(keyPair={"privateKey": "-----BEGIN OPENSSH PRIVATE KEY----- s3cr3t"})])
+    assert "s3cr3t" not in str(problem)
 
 
 def test_a_bad_server_stops_the_stack_before_anything_is_declared(plan_with: Callable[..., Plan]) -> None:

@@ -19,13 +19,13 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from aws_compute_platform.args import PROJECT, ArgsModel, Flag, problems
 from aws_compute_platform.beanstalk.args import BeanstalkArgs, environment_name_problem, environment_names
-from aws_compute_platform.config import ConfigError, Problems, Section, SettingsError
+from aws_compute_platform.config import ConfigError, SettingsError
 from aws_compute_platform.foundation.encryption import EncryptionArgs
-from aws_compute_platform.foundation.images import trusted_image_owners
+from aws_compute_platform.foundation.images import DEFAULT_TRUSTED_OWNERS, TrustedImageOwners
 from aws_compute_platform.foundation.network import NetworkArgs
 from aws_compute_platform.lightsail.args import LightsailArgs, zone_problems
 from aws_compute_platform.serverless.args import ServerlessApiArgs
-from aws_compute_platform.servers.server import ServerArgs, servers_from_config
+from aws_compute_platform.servers.args import ServerArgs, stack_problems
 from aws_compute_platform.wordpress.args import WordPressArgs
 
 # Config namespaces a stack file may use: the project's own, Pulumi's, and those of the providers the program
@@ -53,7 +53,10 @@ _INHERITED = {
     "beanstalk": (("protectData", "protect"), ("logRetentionDays", "logRetentionDays")),
     "serverless": (("protectData", "protect"), ("logRetentionDays", "logRetentionDays")),
     "lightsail": (("protectData", "protect"),),
+    "servers": (("protectData", "protect"),),
 }
+# Sections that are lists of objects: each item inherits.
+_LIST_SECTIONS = frozenset({"servers"})
 
 
 def _valid_stack_wide(key: str, value: Any) -> bool:
@@ -82,9 +85,9 @@ class StackSettings(ArgsModel):
     own name. On in prod."""
     encryption: EncryptionArgs = Field(default_factory=EncryptionArgs)
     network: NetworkArgs = Field(default_factory=NetworkArgs)
-    trusted_image_owners: Any = None
-    """Image owners a server may use by explicit AMI id (aliases such as amazon, or account ids)."""
-    servers: Any = None
+    trusted_image_owners: TrustedImageOwners = DEFAULT_TRUSTED_OWNERS
+    """Image owners a server may use: account ids or aliases (amazon, aws-marketplace for Marketplace images)."""
+    servers: tuple[ServerArgs, ...] = ()
     """Stand-alone EC2 servers, one object each."""
     wordpress: WordPressArgs = Field(default_factory=WordPressArgs)
     """The highly available WordPress fleet."""
@@ -120,17 +123,28 @@ class StackSettings(ArgsModel):
         merged = dict(raw)
         for section, pairs in _INHERITED.items():
             value = merged.get(section)
+            if section in _LIST_SECTIONS:
+                if isinstance(value, list):
+                    merged[section] = [_inherit(item, pairs, merged) for item in value]
+                continue
             if value is None:
                 value = {}
             if not isinstance(value, Mapping):
                 continue
-            value = dict(value)
-            for stack_key, section_key in pairs:
-                # A bad stack-wide value is reported once, under its own key, not again in every section.
-                if stack_key in merged and section_key not in value and _valid_stack_wide(stack_key, merged[stack_key]):
-                    value[section_key] = merged[stack_key]
-            merged[section] = value
+            merged[section] = _inherit(value, pairs, merged)
         return merged
+
+
+def _inherit(value: Any, pairs: tuple[tuple[str, str], ...], stack: Mapping[str, Any]) -> Any:
+    """One section (or one item of a list section) with the stack-wide values it does not set itself."""
+    if not isinstance(value, Mapping):
+        return value
+    value = dict(value)
+    for stack_key, section_key in pairs:
+        # A bad stack-wide value is reported once, under its own key, not again in every section.
+        if stack_key in stack and section_key not in value and _valid_stack_wide(stack_key, stack[stack_key]):
+            value[section_key] = stack[stack_key]
+    return value
 
 
 @dataclass(frozen=True)
@@ -171,22 +185,9 @@ def parse_settings(project: str, stack: str, region: str | None, config: Mapping
     except ValidationError as exc:
         found.extend(problems(exc, StackSettings, f"{project}:"))
 
-    # Sections still read key by key; each reports into the same list.
-    legacy = Problems()
-    raw = Section(f"{project}:", dict(config), legacy)
-    # With a bad stack-wide value the sections are still read (with defaults for it), so every problem is listed.
-    protect_data = root.protect_data if root else config.get("protectData") is True
-    log_retention_days = root.log_retention_days if root else 30
+    # Cross-section checks run even when the root failed (with the network's defaults), so every problem is listed.
     network = root.network if root else NetworkArgs()
-    image_owners = trusted_image_owners(raw, "trustedImageOwners")
-    servers = servers_from_config(
-        raw,
-        "servers",
-        trusted_owners=image_owners,
-        protect=protect_data,
-        az_count=network.az_count,
-        region=region or "",
-    )
+    found.extend(stack_problems(config, prefix=f"{project}:", az_count=network.az_count, region=region or ""))
     wordpress_enabled = root.wordpress.enabled if root else _enabled(config.get("wordpress"))
     if wordpress_enabled and network.az_count < 2:
         found.append(
@@ -207,7 +208,6 @@ def parse_settings(project: str, stack: str, region: str | None, config: Mapping
                 "which needs a Route 53 hosted zone (see README, 'Edit these first')",
             )
         )
-    found.extend(legacy.found)
     if region and region_ok:
         found.extend(zone_problems(config.get("lightsail"), region, f"{project}:lightsail"))
     if found or root is None:
@@ -218,14 +218,14 @@ def parse_settings(project: str, stack: str, region: str | None, config: Mapping
         region=region or "",
         owner=root.owner,
         cost_center=root.cost_center,
-        protect_data=protect_data,
-        log_retention_days=log_retention_days,
+        protect_data=root.protect_data,
+        log_retention_days=root.log_retention_days,
         domain=root.domain,
         encryption=root.encryption,
         network=network,
         lightsail=root.lightsail,
-        trusted_image_owners=image_owners,
-        servers=servers,
+        trusted_image_owners=root.trusted_image_owners,
+        servers=root.servers,
         serverless=root.serverless,
         wordpress=root.wordpress,
         beanstalk=root.beanstalk,

@@ -13,7 +13,7 @@ from pydantic import Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from aws_compute_platform.args import ArgsModel, Flag
-from aws_compute_platform.foundation.instance_types import FAMILIES, category
+from aws_compute_platform.foundation.instance_types import InstanceType
 
 # sqsd gives up on a request this long before the message's visibility timeout ends, so a job that ran to the
 # limit is answered (and its message deleted) before SQS hands the message to another worker.
@@ -101,7 +101,7 @@ class BeanstalkArgs(ArgsModel):
     """Build the payroll application (needs network.azCount >= 2 and NAT gateways)."""
     platform: str = DEFAULT_PLATFORM
     """Regular expression for the solution stack; the newest match is used."""
-    instance_type: str = "t4g.small"
+    instance_type: InstanceType = "t4g.small"
     """Instance type of both tiers (Graviton types run arm64)."""
     web: WebTierArgs = Field(default_factory=WebTierArgs)
     """The web tier's size."""
@@ -136,14 +136,6 @@ class BeanstalkArgs(ArgsModel):
             re.compile(value)
         except re.error as exc:
             raise ValueError(f"is not a valid regular expression ({exc})") from None
-        return value
-
-    @field_validator("instance_type")
-    @classmethod
-    def _known_instance_type(cls, value: str) -> str:
-        if category(value) is None:
-            families = "; ".join(f"{c}: {', '.join(f)}" for c, f in FAMILIES.items())
-            raise ValueError(f"is not a known EC2 instance type (family.size). Families: {families}")
         return value
 
     @field_validator("sender_email")

@@ -9,19 +9,22 @@ Three sources are accepted, each one verified by AWS rather than by us:
   to that owner, so an AMI that the owner did not publish makes the lookup fail instead of launching.
 
 Anything else is a community image: anyone can publish a public AMI under any name, so an image picked by id or
-name alone may carry a backdoor. Such images, and owners not on the allow-list, are refused in settings.
+name alone may carry a backdoor. Such images are refused by `ImageSource`;
+owners not on the stack's allow-list (`trustedImageOwners`) are refused in settings.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import cast
+from collections.abc import Sequence
+from typing import Annotated, Any, cast
 
 import pulumi
 import pulumi_aws as aws
+from pydantic import AfterValidator, ValidationError, field_validator, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from aws_compute_platform.config import Section
+from aws_compute_platform.args import ArgsModel
 
 # Owner aliases EC2 understands in DescribeImages `Owners` (`self` is this account).
 OWNER_ALIASES = ("amazon", "aws-marketplace", "self")
@@ -34,34 +37,143 @@ COMMUNITY_RISK = (
 # Marketplace product codes (describe-images `ProductCodes[].ProductCodeId`) are lower-case letters and digits,
 # 24 or 25 long in the listings seen (aw0evgkw8e5c1q413zgy5pjce); the bounds leave room without admitting names.
 _PRODUCT_CODE = r"[a-z0-9]{20,32}"
+_NAME_PATTERN = r"[\w.*?/()\[\] +-]{1,128}"
 _AMI_ID = r"ami-[0-9a-f]{8}([0-9a-f]{9})?"
 _ACCOUNT_ID = r"\d{12}"
+_KINDS = {"ssmParameter": "ssm_parameter", "marketplace": "marketplace", "ami": "ami"}
+_OWNER_HELP = f"must be a 12-digit AWS account id or one of: {', '.join(OWNER_ALIASES)}"
 
 
-@dataclass(frozen=True)
-class ImageSource:
-    """Where one server's image comes from: exactly one of the three kinds is set."""
+def check_owner(value: str) -> str:
+    """An image owner as DescribeImages takes it: an account id or an alias (amazon, aws-marketplace, self)."""
+    if value in OWNER_ALIASES or re.fullmatch(_ACCOUNT_ID, value):
+        return value
+    raise ValueError(_OWNER_HELP)
+
+
+ImageOwner = Annotated[str, AfterValidator(check_owner)]
+TrustedImageOwners = Annotated[tuple[ImageOwner, ...], AfterValidator(lambda owners: tuple(dict.fromkeys(owners)))]
+"""The allow-list of image owners (aws-compute-platform:trustedImageOwners): account ids or aliases, deduplicated."""
+
+
+def located(title: str, *problems: tuple[tuple[str | int, ...], str, Any]) -> ValidationError:
+    """Problems found by a validator that belong to a field of its model: `((field, ...), problem, shown value)`.
+
+    Raised inside a validator, pydantic prefixes each location with the path to the model, so the error names the
+    full key (`...servers[0].image.owner`) instead of the model. A value of `{}` is not shown in the message.
+    """
+    return ValidationError.from_exception_data(
+        title,
+        [
+            InitErrorDetails(type=PydanticCustomError("value_error", problem), loc=loc, input=value)
+            for loc, problem, value in problems
+        ],
+    )
+
+
+class MarketplaceImage(ArgsModel):
+    """An AWS Marketplace product: the newest image its seller published under it whose name matches the pattern."""
+
+    product_code: str
+    """The listing's product code (DescribeImages ProductCodes[].ProductCodeId), lower-case letters and digits."""
+    name_pattern: str
+    """An AMI name pattern such as vendor-app-*-x86_64-* (wildcards * and ?)."""
+
+    @field_validator("product_code")
+    @classmethod
+    def _product_code(cls, value: str) -> str:
+        if not re.fullmatch(_PRODUCT_CODE, value):
+            raise ValueError("must be the listing's product code (lower-case letters and digits, 20-32 long)")
+        return value
+
+    @field_validator("name_pattern")
+    @classmethod
+    def _name_pattern(cls, value: str) -> str:
+        if not re.fullmatch(_NAME_PATTERN, value):
+            raise ValueError("must be an AMI name pattern such as vendor-app-*-x86_64-* (wildcards * and ?)")
+        return value
+
+
+class ImageSource(ArgsModel):
+    """Where one server's image comes from: exactly one of an AWS public parameter, a Marketplace product, or an
+    explicit AMI with its owner. Picking an image by name or id alone (a community image) is refused."""
+
+    config_key = "aws-compute-platform:servers[].image"
 
     ssm_parameter: str | None = None
-    product_code: str | None = None
-    name_pattern: str | None = None
-    ami_id: str | None = None
-    owner: str | None = None
+    """An AWS public SSM parameter under /aws/service/ naming the image (Amazon Linux 2023, Ubuntu LTS, ...)."""
+    marketplace: MarketplaceImage | None = None
+    """An AWS Marketplace product (subscribe to the listing first); needs aws-marketplace in trustedImageOwners."""
+    ami: str | None = None
+    """An explicit AMI id; only together with its owner, which must be in trustedImageOwners."""
+    owner: ImageOwner | None = None
+    """The account (12 digits) or alias (amazon, aws-marketplace, self) that published `ami`."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _exactly_one_source(cls, raw: Any) -> Any:
+        if not isinstance(raw, dict):
+            return raw
+        given = [k for k, name in _KINDS.items() if raw.get(k) is not None or raw.get(name) is not None]
+        if len(given) != 1:
+            known = {*_KINDS, *_KINDS.values(), "owner"}
+            unknown = sorted(str(k) for k in raw if k not in known)
+            hint = f" ({', '.join(unknown)} is not an image source)" if unknown else ""
+            raise ValueError(
+                "must name exactly one image source: ssmParameter (an AWS public parameter), marketplace "
+                "(productCode and namePattern) or ami with its owner; " + COMMUNITY_RISK + hint
+            )
+        return raw
+
+    @field_validator("ssm_parameter")
+    @classmethod
+    def _aws_public_parameter(cls, path: str) -> str:
+        if not path.startswith(SSM_PUBLIC_PREFIX):
+            raise ValueError(
+                f"must be an AWS public parameter under {SSM_PUBLIC_PREFIX} (such as "
+                "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64); a parameter of your "
+                "own could point at any AMI, including a community image"
+            )
+        return path
+
+    @field_validator("ami")
+    @classmethod
+    def _ami_id(cls, ami: str) -> str:
+        if not re.fullmatch(_AMI_ID, ami):
+            raise ValueError("must be an AMI id such as ami-0abc1234def567890")
+        return ami
+
+    @model_validator(mode="after")
+    def _owner_goes_with_ami(self) -> ImageSource:
+        if self.ami and not self.owner:
+            raise located(
+                "ImageSource",
+                (
+                    ("owner",),
+                    f"is required with ami {self.ami}: an AMI picked by id alone may be a community image; "
+                    f"{COMMUNITY_RISK}. Name its owner (an account or alias in "
+                    "aws-compute-platform:trustedImageOwners)",
+                    {},
+                ),
+            )
+        if self.owner and not self.ami:
+            raise located("ImageSource", (("owner",), "goes only with ami (the image's publisher)", self.owner))
+        return self
 
     @property
     def kind(self) -> str:
         if self.ssm_parameter:
             return "ssmParameter"
-        if self.product_code:
+        if self.marketplace:
             return "marketplace"
         return "ami"
 
     def describe(self) -> str:
-        if self.kind == "ssmParameter":
+        if self.ssm_parameter:
             return f"SSM public parameter {self.ssm_parameter}"
-        if self.kind == "marketplace":
-            return f"AWS Marketplace product {self.product_code} ({self.name_pattern})"
-        return f"{self.ami_id} owned by {self.owner}"
+        if self.marketplace:
+            return f"AWS Marketplace product {self.marketplace.product_code} ({self.marketplace.name_pattern})"
+        return f"{self.ami} owned by {self.owner}"
 
     def architecture(self) -> str | None:
         """The CPU architecture an SSM parameter path names (`.../al2023-ami-kernel-default-arm64`), if any."""
@@ -72,108 +184,31 @@ class ImageSource:
             return "x86_64"
         return None
 
-    @classmethod
-    def from_config(cls, section: Section, *, trusted_owners: tuple[str, ...]) -> ImageSource | None:
-        """Read `image: {ssmParameter: ...} | {marketplace: {productCode, namePattern}} | {ami, owner}`."""
-        kinds = [k for k in ("ssmParameter", "marketplace", "ami") if section.has(k)]
-        if len(kinds) != 1:
-            unknown = sorted(set(section.raw) - {"ssmParameter", "marketplace", "ami", "owner"})
-            hint = f" ({', '.join(unknown)} is not an image source)" if unknown else ""
-            section.problems.add(
-                section.path,
-                "must name exactly one image source: ssmParameter (an AWS public parameter), marketplace "
-                "({productCode, namePattern}) or ami with its owner; " + COMMUNITY_RISK + hint,
-                dict(section.raw),
-            )
-            return None
-        kind = kinds[0]
-        if kind == "ssmParameter":
-            path = section.text("ssmParameter", required=True)
-            section.finish()
-            if not path.startswith(SSM_PUBLIC_PREFIX):
-                section.error(
-                    "ssmParameter",
-                    f"must be an AWS public parameter under {SSM_PUBLIC_PREFIX} (such as "
-                    "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64); a parameter of your "
-                    "own could point at any AMI, including a community image",
-                    path,
-                )
-                return None
-            return cls(ssm_parameter=path)
-        if kind == "marketplace":
-            market = section.section("marketplace")
-            code = market.text(
-                "productCode",
-                required=True,
-                pattern=_PRODUCT_CODE,
-                pattern_help="the listing's product code (lower-case letters and digits, 20-32 long)",
-            )
-            pattern = market.text(
-                "namePattern",
-                required=True,
-                pattern=r"[\w.*?/()\[\] +-]{1,128}",
-                pattern_help="an AMI name pattern such as vendor-app-*-x86_64-* (wildcards * and ?)",
-            )
-            market.finish()
-            section.finish()
-            if "aws-marketplace" not in trusted_owners:
-                section.error(
-                    "marketplace",
-                    "needs aws-marketplace in aws-compute-platform:trustedImageOwners "
-                    f"(trusted: {', '.join(trusted_owners) or 'none'})",
-                )
-                return None
-            if not code or not pattern:
-                return None
-            return cls(product_code=code, name_pattern=pattern)
-        ami = section.text(
-            "ami", required=True, pattern=_AMI_ID, pattern_help="an AMI id such as ami-0abc1234def567890"
+
+def untrusted_image_problem(source: ImageSource, trusted_owners: Sequence[str]) -> tuple[str, str] | None:
+    """`(key, problem)` when the image's publisher is not on the allow-list; None when AWS vouches for it."""
+    trusted = ", ".join(trusted_owners) or "none"
+    if source.marketplace and "aws-marketplace" not in trusted_owners:
+        return "marketplace", f"needs aws-marketplace in aws-compute-platform:trustedImageOwners (trusted: {trusted})"
+    if source.ami and source.owner not in trusted_owners:
+        return "owner", (
+            f"{source.owner} is not a trusted image owner (trusted: {trusted}); {COMMUNITY_RISK}. Add the account "
+            "to aws-compute-platform:trustedImageOwners only after verifying who publishes it"
         )
-        owner = section.optional_text("owner")
-        section.finish()
-        if not owner:
-            section.error(
-                "owner",
-                f"is required with ami {ami}: an AMI picked by id alone may be a community image; "
-                f"{COMMUNITY_RISK}. Name its owner (one of {', '.join(trusted_owners)})",
-            )
-            return None
-        if owner not in trusted_owners:
-            section.error(
-                "owner",
-                f"{owner} is not a trusted image owner (trusted: {', '.join(trusted_owners) or 'none'}); "
-                f"{COMMUNITY_RISK}. Add the account to aws-compute-platform:trustedImageOwners only after "
-                "verifying who publishes it",
-                owner,
-            )
-            return None
-        return cls(ami_id=ami, owner=owner) if ami else None
-
-
-def trusted_image_owners(section: Section, name: str = "trustedImageOwners") -> tuple[str, ...]:
-    """The allow-list of image owners: account ids (12 digits) or the aliases amazon, aws-marketplace, self."""
-
-    def item(key: str, value: object) -> str | None:
-        if isinstance(value, str) and (value in OWNER_ALIASES or re.fullmatch(_ACCOUNT_ID, value)):
-            return value
-        section.problems.add(key, f"must be a 12-digit AWS account id or one of: {', '.join(OWNER_ALIASES)}", value)
-        return None
-
-    owners = section.items(name, item, list(DEFAULT_TRUSTED_OWNERS))
-    return tuple(dict.fromkeys(owners))
+    return None
 
 
 def resolve_image(source: ImageSource, architecture: str, opts: pulumi.InvokeOutputOptions) -> pulumi.Output[str]:
     """The AMI id for a trusted source, found by a lookup that AWS constrains to the trusted publisher."""
     if source.ssm_parameter:
         return cast(pulumi.Output[str], aws.ssm.get_parameter_output(name=source.ssm_parameter, opts=opts).value)
-    if source.product_code:
+    if source.marketplace:
         marketplace = aws.ec2.get_ami_output(
             owners=["aws-marketplace"],
             most_recent=True,
             filters=[
-                {"name": "product-code", "values": [source.product_code]},
-                {"name": "name", "values": [source.name_pattern or "*"]},
+                {"name": "product-code", "values": [source.marketplace.product_code]},
+                {"name": "name", "values": [source.marketplace.name_pattern]},
                 {"name": "architecture", "values": [architecture]},
                 {"name": "state", "values": ["available"]},
             ],
@@ -182,7 +217,7 @@ def resolve_image(source: ImageSource, architecture: str, opts: pulumi.InvokeOut
         return cast(pulumi.Output[str], marketplace.id)
     explicit = aws.ec2.get_ami_output(
         owners=[source.owner or "self"],
-        filters=[{"name": "image-id", "values": [source.ami_id or ""]}],
+        filters=[{"name": "image-id", "values": [source.ami or ""]}],
         opts=opts,
     )
     return cast(pulumi.Output[str], explicit.id)

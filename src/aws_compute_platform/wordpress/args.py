@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
 from aws_compute_platform.args import ArgsModel, Flag
-from aws_compute_platform.foundation.instance_types import FAMILIES, category
+from aws_compute_platform.foundation.instance_types import InstanceType
 from aws_compute_platform.wordpress import rds_catalog
 
 # ELBSecurityPolicy-TLS13-1-2-2021-06 is the ELB console's recommended policy: TLS 1.3 and 1.2 with forward secrecy.
@@ -148,7 +148,7 @@ class WordPressArgs(ArgsModel):
 
     enabled: Flag = False
     """Build the fleet in this stack."""
-    instance_type: str = "t4g.small"
+    instance_type: InstanceType = "t4g.small"
     """EC2 instance type of the web instances; the image's architecture follows it (t4g: arm64)."""
     min_size: int = Field(2, ge=0, le=100)
     """Fewest instances the Auto Scaling group keeps."""
@@ -206,14 +206,6 @@ class WordPressArgs(ArgsModel):
                 given = {field: getattr(value, field) for field in value.model_fields_set}
                 merged[key] = {**given, "protect": raw["protect"]}
         return merged
-
-    @field_validator("instance_type")
-    @classmethod
-    def _known_instance_type(cls, value: str) -> str:
-        if category(value) is None:
-            families = "; ".join(f"{c}: {', '.join(f)}" for c, f in FAMILIES.items())
-            raise ValueError(f"is not a known EC2 instance type (family.size). Families: {families}")
-        return value
 
     @field_validator("max_size")
     @classmethod
