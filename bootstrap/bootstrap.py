@@ -330,12 +330,13 @@ class Names:
         return f"awskms://{self.secrets_alias(stack)}?region={self.region}"
 
     def state_objects_of(self, stack: str) -> list[str]:
-        """What the S3 backend keeps of one stack: its checkpoint, backups and update history (project layout
-        `.pulumi/{stacks,backups,history}/<project>/<stack>...`)."""
+        """What the bucket keeps of one stack: the S3 backend's checkpoint, backups and update history (project layout
+        `.pulumi/{stacks,backups,history}/<project>/<stack>...`) and the update plans CI saves (`ci-plans/<stack>/`)."""
         return [
             f"{self.bucket_arn}/.pulumi/stacks/*/{stack}.json*",
             f"{self.bucket_arn}/.pulumi/backups/*/{stack}/*",
             f"{self.bucket_arn}/.pulumi/history/*/{stack}/*",
+            f"{self.bucket_arn}/ci-plans/{stack}/*",
         ]
 
 

@@ -320,6 +320,7 @@ def test_the_preview_role_decrypts_a_kms_encrypted_state_bucket(account: Account
         (".pulumi/stacks/aws-compute-platform/prod.json.bak", False),
         (".pulumi/backups/aws-compute-platform/prod/prod.1700000000.json", False),
         (".pulumi/history/aws-compute-platform/prod/prod-1700000000.checkpoint.json", False),
+        ("ci-plans/prod/0123456789abcdef0123456789abcdef01234567.json", False),
     ],
 )
 def test_the_preview_role_reads_dev_state_and_never_prod_state(account: Account, key: str, readable: bool) -> None:

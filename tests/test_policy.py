@@ -8,8 +8,10 @@ runs, without the Pulumi CLI.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
+import tomllib
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -477,14 +479,22 @@ def test_only_the_prod_policy_config_marks_the_stack_as_production(stack: str, p
     assert config[RDS_POLICY]["production"] is production
 
 
-def test_the_pack_is_a_python_pack_that_installs_only_the_policy_sdk() -> None:
+def test_the_pack_is_a_python_pack_that_installs_only_the_policy_sdk_from_a_lock() -> None:
     manifest = yaml.safe_load((POLICY_DIR / "PulumiPolicy.yaml").read_text())
     assert manifest["runtime"]["name"] == "python"
     assert manifest["runtime"]["options"]["virtualenv"] == "venv"
-    requirements = [
-        line.split(">=")[0] for line in (POLICY_DIR / "requirements.txt").read_text().splitlines() if line[:1].isalpha()
-    ]
-    assert sorted(requirements) == ["pulumi", "pulumi-policy"]
+    wanted = dict(
+        line.split("==") for line in (POLICY_DIR / "requirements.in").read_text().splitlines() if line[:1].isalpha()
+    )
+    # The same versions the project's own lock holds, so the tests run the pack as CI installs it.
+    locked = {p["name"]: p["version"] for p in tomllib.loads((POLICY_DIR.parent / "uv.lock").read_text())["package"]}
+    assert wanted == {"pulumi-policy": locked["pulumi-policy"], "pulumi": locked["pulumi"]}
+    # The lock pins every package, the SDK's dependencies included, each with its hashes.
+    lock = (POLICY_DIR / "requirements.txt").read_text()
+    pins = re.findall(r"^([A-Za-z0-9_.-]+)==(\S+) \\$", lock, flags=re.M)
+    assert {name: version for name, version in pins if name in wanted} == wanted
+    entries = [e for e in re.split(r"\n(?=[A-Za-z])", lock) if e[:1].isalpha()]
+    assert len(entries) == len(pins) > 2 and all("--hash=sha256:" in e for e in entries)
 
 
 # --- the shipped stacks --------------------------------------------------------------------------------------------
