@@ -28,17 +28,13 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UnknownValueError
 
+from policy import nag
+from policy.values import UNKNOWN, is_set, items, known, mapping, to_int, true
+
 PACK_NAME = "aws-compute-platform"
 
 
-class _Unknown:
-    """A value that is only known once the resources it comes from exist."""
-
-    def __repr__(self) -> str:
-        return "<unknown during preview>"
-
-
-UNKNOWN: Any = _Unknown()
+_Unknown = type(UNKNOWN)
 
 # The engine's types of every resource a rule looks at.
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
@@ -109,35 +105,12 @@ def plain(value: Any) -> Any:
     return value
 
 
-def _known(value: Any) -> bool:
-    return not isinstance(value, _Unknown)
-
-
-def _is_set(value: Any) -> bool:
-    """A value is set if the program gave one: a literal that is not empty, or one computed from another resource."""
-    return not _known(value) or value not in (None, "", [], {})
-
-
-def _true(value: Any) -> bool:
-    """Booleans arrive as `True` or, in launch templates' block devices, as the string `"true"`."""
-    return value is True or (isinstance(value, str) and value.lower() == "true")
-
-
-def _items(value: Any) -> list[Any]:
-    return [v for v in value if isinstance(v, Mapping)] if isinstance(value, list) else []
-
-
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
-def _int(value: Any, default: int) -> int:
-    if isinstance(value, bool) or value is None or not _known(value):
-        return default
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return default
+_known = known
+_is_set = is_set
+_true = true
+_items = items
+_mapping = mapping
+_int = to_int
 
 
 # --- rules over one resource ---------------------------------------------------------------------------------------
@@ -507,10 +480,33 @@ def check_lambda_timeouts(resources: list[StackResource]) -> list[tuple[str, str
 # --- the policies --------------------------------------------------------------------------------------------------
 
 ResourceCheck = Callable[[str, str, Mapping[str, Any]], list[str]]
+StackCheck = Callable[[list[StackResource]], list[tuple[str, str]]]
+
+# Like cdk-nag's acknowledgements: a rule stays on, and a finding on one resource is accepted with the reason, in the
+# stack's policy config: {"<policy>": {"suppressions": {"<resource name>": "<reason>"}}}.
+MIN_REASON = 20
+SUPPRESSIONS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "Findings accepted per resource: resource name -> why this resource may break the rule.",
+    "additionalProperties": {"type": "string", "minLength": MIN_REASON},
+    "default": {},
+}
+
+
+def suppressions(config: Mapping[str, Any]) -> dict[str, str]:
+    """The resources whose findings the stack's config accepts, each with its reason (too short a reason: none)."""
+    found = config.get("suppressions") or {}
+    return {
+        str(name): str(reason)
+        for name, reason in dict(found).items()
+        if isinstance(reason, str) and len(reason.strip()) >= MIN_REASON
+    }
 
 
 def _resource_validation(check: ResourceCheck) -> Callable[[ResourceValidationArgs, ReportViolation], None]:
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+        if args.name in suppressions(args.get_config()):
+            return
         for message in check(args.resource_type, args.name, plain(args.props)):
             report_violation(message, None)
 
@@ -518,7 +514,10 @@ def _resource_validation(check: ResourceCheck) -> Callable[[ResourceValidationAr
 
 
 def _rds_validation(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    rules = RdsRules(production=_true(args.get_config().get("production", False)))
+    config = args.get_config()
+    if args.name in suppressions(config):
+        return
+    rules = RdsRules(production=_true(config.get("production", False)))
     for message in rules.check(args.resource_type, args.name, plain(args.props)):
         report_violation(message, None)
 
@@ -536,17 +535,23 @@ def stack_resources(args: StackValidationArgs) -> list[StackResource]:
     ]
 
 
-def _stack_validation(
-    check: Callable[[list[StackResource]], list[tuple[str, str]]],
-) -> Callable[[StackValidationArgs, ReportViolation], None]:
+def _stack_validation(check: StackCheck) -> Callable[[StackValidationArgs, ReportViolation], None]:
     def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-        for urn, message in check(stack_resources(args)):
-            report_violation(message, urn)
+        resources = stack_resources(args)
+        names = {r.urn: r.name for r in resources}
+        accepted = suppressions(args.get_config())
+        for urn, message in check(resources):
+            if names.get(urn) not in accepted:
+                report_violation(message, urn)
 
     return validate
 
 
 RDS_POLICY = "rds-encrypted-and-resilient"
+
+
+def _schema() -> PolicyConfigSchema:
+    return PolicyConfigSchema(properties={"suppressions": SUPPRESSIONS_SCHEMA})
 
 
 def _resource_policy(name: str, description: str, check: ResourceCheck) -> ResourceValidationPolicy:
@@ -555,17 +560,17 @@ def _resource_policy(name: str, description: str, check: ResourceCheck) -> Resou
         description=description,
         validate=_resource_validation(check),
         enforcement_level=EnforcementLevel.MANDATORY,
+        config_schema=_schema(),
     )
 
 
-def _stack_policy(
-    name: str, description: str, check: Callable[[list[StackResource]], list[tuple[str, str]]]
-) -> StackValidationPolicy:
+def _stack_policy(name: str, description: str, check: StackCheck) -> StackValidationPolicy:
     return StackValidationPolicy(
         name=name,
         description=description,
         validate=_stack_validation(check),
         enforcement_level=EnforcementLevel.MANDATORY,
+        config_schema=_schema(),
     )
 
 
@@ -577,7 +582,7 @@ POLICIES: list[Policy] = [
     ),
     _resource_policy(
         "ebs-encrypted-with-customer-key",
-        "EBS volumes, instance disks and launch-template disks are encrypted with a customer-managed key.",
+        "EC26: EBS volumes, instance disks and launch-template disks are encrypted with a customer-managed key.",
         check_ebs_encryption,
     ),
     _resource_policy(
@@ -587,7 +592,8 @@ POLICIES: list[Policy] = [
     ),
     ResourceValidationPolicy(
         name=RDS_POLICY,
-        description="RDS storage is encrypted; on production stacks databases are Multi-AZ with deletion protection.",
+        description="RDS2, RDS3, RDS10: RDS storage is encrypted; on production stacks databases are Multi-AZ with "
+        "deletion protection.",
         validate=_rds_validation,
         enforcement_level=EnforcementLevel.MANDATORY,
         config_schema=PolicyConfigSchema(
@@ -596,7 +602,8 @@ POLICIES: list[Policy] = [
                     "type": "boolean",
                     "default": False,
                     "description": "The stack serves production: databases must be Multi-AZ and deletion-protected.",
-                }
+                },
+                "suppressions": SUPPRESSIONS_SCHEMA,
             }
         ),
     ),
@@ -607,12 +614,63 @@ POLICIES: list[Policy] = [
     ),
     _stack_policy(
         "s3-private-and-encrypted",
-        "Every S3 bucket has a full public access block and default encryption (SSE-KMS or SSE-S3).",
+        "S2, S3: every S3 bucket has a full public access block and default encryption (SSE-KMS or SSE-S3).",
         check_buckets,
     ),
     _stack_policy(
         "lambda-times-out-before-api-gateway",
         "Lambda functions behind API Gateway time out before the gateway's integration does.",
         check_lambda_timeouts,
+    ),
+    _resource_policy(
+        "ec2-no-world-ingress", "EC23: no security group rule admits 0.0.0.0/0 or ::/0.", nag.check_world_ingress
+    ),
+    _resource_policy(
+        "ec2-termination-protection",
+        "EC29: an instance outside an Auto Scaling group has termination protection.",
+        nag.check_termination_protection,
+    ),
+    _resource_policy("elb-access-logs", "ELB2: load balancers write access logs.", nag.check_load_balancer_logs),
+    _resource_policy("rds-non-default-port", "RDS11: databases listen on a non-default port.", nag.check_database_port),
+    _resource_policy("rds-backups", "RDS13: databases keep automated backups.", nag.check_database_backups),
+    _resource_policy("efs-encrypted", "EFS1: file systems are encrypted at rest.", nag.check_efs_encryption),
+    _resource_policy(
+        "lightsail-no-admin-ports-from-internet",
+        "Lightsail: no port rule opens 22 or 3389 to the whole internet, and every rule names its sources.",
+        nag.check_lightsail_ports,
+    ),
+    _resource_policy("api-access-logs", "APIG1: API stages write access logs.", nag.check_api_access_logs),
+    _resource_policy("api-authorization", "APIG4: API routes require authorization.", nag.check_api_authorization),
+    _resource_policy(
+        "dynamodb-point-in-time-recovery", "DDB3: tables have point-in-time recovery.", nag.check_table_recovery
+    ),
+    _resource_policy("sqs-encrypted", "SQS2: queues are encrypted.", nag.check_queue_encryption),
+    _resource_policy("kms-key-rotation", "KMS5: symmetric keys rotate.", nag.check_key_rotation),
+    _resource_policy(
+        "lambda-supported-runtime", "L1: functions run on a runtime AWS still supports.", nag.check_lambda_runtime
+    ),
+    _resource_policy(
+        "iam-no-wildcards", "IAM5: the program's policies name actions and resources.", nag.check_policy_wildcards
+    ),
+    _resource_policy("beanstalk-in-a-vpc", "EB1: Beanstalk environments name their VPC.", nag.check_beanstalk_vpc),
+    _resource_policy(
+        "beanstalk-managed-updates",
+        "EB3: Beanstalk environments apply platform updates themselves.",
+        nag.check_beanstalk_managed_updates,
+    ),
+    _resource_policy(
+        "beanstalk-logs-leave-the-instance",
+        "EB4: Beanstalk instance logs go to S3 or CloudWatch Logs.",
+        nag.check_beanstalk_logs,
+    ),
+    _stack_policy("vpc-flow-logs", "VPC7: every VPC has a flow log.", nag.check_vpc_flow_logs),
+    _stack_policy("s3-access-logs", "S1: every bucket has server access logging.", nag.check_bucket_access_logs),
+    _stack_policy("s3-tls-only", "S10: every bucket's policy refuses requests without TLS.", nag.check_bucket_tls),
+    _stack_policy("sqs-tls-only", "SQS4: every queue's policy refuses requests without TLS.", nag.check_queue_tls),
+    _stack_policy(
+        "sqs-dead-letter-queue", "SQS3: every queue has a dead-letter queue or is one.", nag.check_dead_letter_queues
+    ),
+    _stack_policy(
+        "secrets-rotated", "SMG4: secrets rotate (RDS-managed master passwords count).", nag.check_secret_rotation
     ),
 ]

@@ -8,8 +8,10 @@ runs, without the Pulumi CLI.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
+import tomllib
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -466,7 +468,7 @@ def test_an_integration_is_matched_to_its_function_by_arn_when_no_dependency_is_
 
 def test_every_rule_is_mandatory_and_named_once() -> None:
     names = [p.name for p in rules.POLICIES]
-    assert len(names) == len(set(names)) == 7
+    assert len(names) == len(set(names)) >= 15
     assert all(p.enforcement_level == EnforcementLevel.MANDATORY for p in rules.POLICIES)
 
 
@@ -477,14 +479,22 @@ def test_only_the_prod_policy_config_marks_the_stack_as_production(stack: str, p
     assert config[RDS_POLICY]["production"] is production
 
 
-def test_the_pack_is_a_python_pack_that_installs_only_the_policy_sdk() -> None:
+def test_the_pack_is_a_python_pack_that_installs_only_the_policy_sdk_from_a_lock() -> None:
     manifest = yaml.safe_load((POLICY_DIR / "PulumiPolicy.yaml").read_text())
     assert manifest["runtime"]["name"] == "python"
     assert manifest["runtime"]["options"]["virtualenv"] == "venv"
-    requirements = [
-        line.split(">=")[0] for line in (POLICY_DIR / "requirements.txt").read_text().splitlines() if line[:1].isalpha()
-    ]
-    assert sorted(requirements) == ["pulumi", "pulumi-policy"]
+    wanted = dict(
+        line.split("==") for line in (POLICY_DIR / "requirements.in").read_text().splitlines() if line[:1].isalpha()
+    )
+    # The same versions the project's own lock holds, so the tests run the pack as CI installs it.
+    locked = {p["name"]: p["version"] for p in tomllib.loads((POLICY_DIR.parent / "uv.lock").read_text())["package"]}
+    assert wanted == {"pulumi-policy": locked["pulumi-policy"], "pulumi": locked["pulumi"]}
+    # The lock pins every package, the SDK's dependencies included, each with its hashes.
+    lock = (POLICY_DIR / "requirements.txt").read_text()
+    pins = re.findall(r"^([A-Za-z0-9_.-]+)==(\S+) \\$", lock, flags=re.M)
+    assert {name: version for name, version in pins if name in wanted} == wanted
+    entries = [e for e in re.split(r"\n(?=[A-Za-z])", lock) if e[:1].isalpha()]
+    assert len(entries) == len(pins) > 2 and all("--hash=sha256:" in e for e in entries)
 
 
 # --- the shipped stacks --------------------------------------------------------------------------------------------
@@ -565,9 +575,13 @@ def test_the_stack_check_catches_a_bad_resource_added_to_a_shipped_stack(prod_pl
     }
     found = plan_violations(prod_plan, config, [open_ssh, bucket, database])
     assert sorted({f.split(":")[0] for f in found}) == [
+        "ec2-no-world-ingress",
         "no-admin-ports-from-internet",
         RDS_POLICY,
+        "rds-non-default-port",
+        "s3-access-logs",
         "s3-private-and-encrypted",
+        "s3-tls-only",
     ]
 
 
@@ -614,8 +628,9 @@ def test_the_served_pack_reports_a_bad_resource_as_mandatory(served_pack: Any) -
         urn=URN.format(type=rules.SECURITY_GROUP, name="web"),
         name="web",
     )
-    (diagnostic,) = served_pack.Analyze(request).diagnostics
-    assert diagnostic.policyName == SG_POLICY
+    diagnostics = served_pack.Analyze(request).diagnostics
+    assert sorted(d.policyName for d in diagnostics) == ["ec2-no-world-ingress", SG_POLICY]
+    (diagnostic,) = [d for d in diagnostics if d.policyName == SG_POLICY]
     assert diagnostic.enforcementLevel == analyzer_pb2.MANDATORY
     assert "'web' (ingress rule 0) opens port 22 (SSH)" in diagnostic.message
 
@@ -636,5 +651,5 @@ def test_the_served_pack_reads_the_production_flag_from_the_prod_policy_config(s
         urn=URN.format(type=rules.RDS_INSTANCE, name="db"),
         name="db",
     )
-    messages = [d.message for d in served_pack.Analyze(request).diagnostics]
+    messages = [d.message for d in served_pack.Analyze(request).diagnostics if d.policyName == RDS_POLICY]
     assert len(messages) == 2 and "multiAz" in messages[0] and "deletionProtection" in messages[1]
