@@ -858,7 +858,7 @@ def test_a_large_upload_is_imported_across_invocations_with_no_row_lost_or_writt
 ) -> None:
     # The mechanism at a size moto imports in seconds: chunks of 100 rows, and every look at the clock costs 10 of the
     # function's 60 s, so each invocation writes five chunks and hands the rest on. benchmarks/orders_import.py runs
-    # a full 5 MiB file (63,000 rows) through the same path and prints how long it takes.
+    # a full 5 MiB file (about 78,000 rows) through the same path and prints how long it takes.
     monkeypatch.setattr(handlers, "IMPORT_CHUNK_ROWS", 100)
     content, rows = _csv_of_size(180_000)
     written = _written_rows(monkeypatch)
