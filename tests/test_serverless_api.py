@@ -377,7 +377,14 @@ EXPECTED_DATA_ACCESS = {
     "createOrder": {"dynamodb:PutItem": "table"},
     "approveOrder": {"dynamodb:UpdateItem": "table", "dynamodb:GetItem": "table"},
     "processOrders": {"dynamodb:Query": "index", "dynamodb:UpdateItem": "table", "s3:PutObject": "documents"},
-    "onUpload": {"dynamodb:PutItem": "table", "s3:GetObject": "uploads"},
+    "onUpload": {
+        "dynamodb:BatchWriteItem": "table",
+        "dynamodb:BatchGetItem": "table",
+        "dynamodb:UpdateItem": "table",
+        "dynamodb:GetItem": "table",
+        "s3:GetObject": "uploads",
+        "s3:GetObjectVersion": "uploads",
+    },
     "remindPending": {"dynamodb:Query": "index", "dynamodb:UpdateItem": "table"},
 }
 
@@ -567,3 +574,23 @@ def test_the_table_key_matches_the_handlers() -> None:
         app_orders.STATUS,
         app_orders.CREATED_AT,
     )
+
+
+def test_the_import_may_read_the_exact_object_version_write_in_batches_and_continue_only_itself(
+    stack_plan: Plan,
+) -> None:
+    grants = allowed(policy_of(stack_plan, "onUpload"))
+    uploads = next(b for b in stack_plan.of_type("aws:s3/bucket:Bucket") if b.name.endswith("-orders-uploads"))
+    table = next(t for t in stack_plan.of_type("aws:dynamodb/table:Table"))
+    assert grants["s3:GetObjectVersion"] == {f"{arn(uploads)}/*"}
+    for action in ("dynamodb:BatchWriteItem", "dynamodb:BatchGetItem", "dynamodb:UpdateItem", "dynamodb:GetItem"):
+        assert grants[action] == {arn(table)}
+    assert "dynamodb:PutItem" not in grants
+    continuation = stack_plan.named(f"{component(stack_plan).name}-onUpload-continue")
+    own = arn(function(stack_plan, "onUpload"))
+    assert allowed(json.loads(continuation.inputs["policy"])["Statement"]) == {
+        "lambda:InvokeFunction": {own, f"{own}:*"}
+    }
+    # No other function may start itself (or anything else) again.
+    others = [p for p in stack_plan.of_type("aws:iam/rolePolicy:RolePolicy") if p.name.endswith("-continue")]
+    assert others == [continuation]

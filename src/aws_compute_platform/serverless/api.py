@@ -21,6 +21,7 @@ from aws_compute_platform.serverless.args import ServerlessApiArgs
 from aws_compute_platform.serverless.catalogue import (
     ACCESS,
     ASYNC_FUNCTIONS,
+    CONTINUING_FUNCTIONS,
     DOCUMENT_PREFIX,
     HANDLERS,
     ROUTES,
@@ -95,6 +96,7 @@ class ServerlessApi(pulumi.ComponentResource):
                 failed_events_arn=self.failed_events.arn if fn_name in ASYNC_FUNCTIONS else None,
                 log_retention_days=args.log_retention_days,
                 tags=tags,
+                continues_itself=fn_name in CONTINUING_FUNCTIONS,
                 opts=child,
             )
             for fn_name in HANDLERS

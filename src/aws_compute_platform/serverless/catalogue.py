@@ -28,6 +28,8 @@ HANDLERS: dict[str, str] = {
 # Functions started by EventBridge, and their schedule when config gives none.
 SCHEDULED: dict[str, str] = {"processOrders": "rate(15 minutes)", "remindPending": "rate(1 day)"}
 UPLOAD_FUNCTION = "onUpload"
+# Functions that hand unfinished work to a new invocation of themselves (a large import resumes from a checkpoint).
+CONTINUING_FUNCTIONS = (UPLOAD_FUNCTION,)
 # Invoked asynchronously (S3, EventBridge): failures after Lambda's retries go to the failed-events queue.
 ASYNC_FUNCTIONS = (*SCHEDULED, UPLOAD_FUNCTION)
 
@@ -45,6 +47,11 @@ ACCESS: dict[str, list[tuple[tuple[str, ...], str]]] = {
         (("dynamodb:UpdateItem",), "table"),
         (("s3:PutObject",), "documents"),
     ],
-    "onUpload": [(("dynamodb:PutItem",), "table"), (("s3:GetObject",), "uploads")],
+    # The import writes rows in batches, checks a half-written batch before writing it again, and keeps a
+    # checkpoint item per file version; it reads the exact object version its event names.
+    "onUpload": [
+        (("dynamodb:BatchWriteItem", "dynamodb:BatchGetItem", "dynamodb:UpdateItem", "dynamodb:GetItem"), "table"),
+        (("s3:GetObject", "s3:GetObjectVersion"), "uploads"),
+    ],
     "remindPending": [(("dynamodb:Query",), "index"), (("dynamodb:UpdateItem",), "table")],
 }

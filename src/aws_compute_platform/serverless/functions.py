@@ -93,6 +93,7 @@ class OrdersFunction(pulumi.ComponentResource):
         failed_events_arn: pulumi.Input[str] | None,
         log_retention_days: int,
         tags: Mapping[str, str],
+        continues_itself: bool = False,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("acp:serverless:OrdersFunction", name, None, opts)
@@ -166,6 +167,20 @@ class OrdersFunction(pulumi.ComponentResource):
                 function_name=self.function.name,
                 qualifier=self.alias.name,
                 provisioned_concurrent_executions=warm,
+                opts=child,
+            )
+        if continues_itself:
+            # Work that outlasts one invocation hands the rest to a new, asynchronous invocation of the same function
+            # (the orders import). A policy of its own, declared after the function: the function already depends
+            # on its access policy, which therefore cannot name the function's ARN.
+            aws.iam.RolePolicy(
+                f"{name}-continue",
+                role=self.role.id,
+                policy=self.function.arn.apply(
+                    lambda arn: _policy(
+                        [{"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": [arn, f"{arn}:*"]}]
+                    )
+                ),
                 opts=child,
             )
         if failed_events_arn is not None:
