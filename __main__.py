@@ -3,6 +3,7 @@
 import pulumi
 
 from aws_compute_platform.beanstalk.payroll import BeanstalkApp
+from aws_compute_platform.foundation.boundary import boundary_arn, carry_permissions_boundary
 from aws_compute_platform.foundation.domain import Domain
 from aws_compute_platform.foundation.encryption import EncryptionKey
 from aws_compute_platform.foundation.network import Network
@@ -20,6 +21,9 @@ tags = Tags(
     )
 )
 prefix = settings.name_prefix
+if settings.permissions_boundary:
+    # Before any component: every role declared from here on carries the boundary the account bootstrap requires.
+    carry_permissions_boundary(boundary_arn(settings.permissions_boundary))
 
 key = EncryptionKey(prefix, settings.encryption, tags)
 network = Network(prefix, settings.network, key.arn, tags)

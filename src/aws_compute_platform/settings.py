@@ -43,6 +43,8 @@ LogRetentionDays = Literal[
 _Section = TypeVar("_Section", bound=ArgsModel)
 
 _TAG_VALUE = re.compile(r"[\w .:/=+@-]{1,256}")
+# IAM policy names: 1-128 of [\w+=,.@-] (IAM API reference, CreatePolicy PolicyName); or a policy ARN.
+_POLICY = re.compile(r"[\w+=,.@-]{1,128}|arn:aws[a-z-]*:iam::\d{12}:policy/[\w+=,.@/-]{1,128}")
 _DOMAIN = re.compile(r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
 
 # Stack-wide settings each component section inherits unless it sets its own: (stack key, section key).
@@ -80,6 +82,9 @@ class StackSettings(ArgsModel):
     """Days CloudWatch Logs keep flow logs and application logs (one of the values CloudWatch accepts)."""
     domain: str | None = None
     """A public Route 53 hosted zone's name (example.org): each web-facing part gets a name in it and a certificate."""
+    permissions_boundary: str | None = None
+    """The managed policy (name in this account, or ARN) every IAM role of the stack carries: the account bootstrap
+    allows the deploy role to create roles only with it (`aws-compute-platform-boundary`, docs/delivery.md)."""
     require_domain: Flag = False
     """Refuse to build without `domain`: every entry point of the stack faces users and must serve HTTPS under its
     own name. On in prod."""
@@ -106,6 +111,16 @@ class StackSettings(ArgsModel):
         if not _DOMAIN.fullmatch(name):
             raise ValueError("must be a DNS domain name such as example.org (the hosted zone's name)")
         return name
+
+    @field_validator("permissions_boundary")
+    @classmethod
+    def _policy_name_or_arn(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        assert value is not None
+        if not _POLICY.fullmatch(value):
+            raise ValueError("must be a managed policy's name (such as aws-compute-platform-boundary) or its ARN")
+        return value
 
     @field_validator("owner", "cost_center")
     @classmethod
@@ -159,6 +174,7 @@ class Settings:
     protect_data: bool
     log_retention_days: int
     domain: str | None
+    permissions_boundary: str | None
     encryption: EncryptionArgs
     network: NetworkArgs
     lightsail: LightsailArgs
@@ -221,6 +237,7 @@ def parse_settings(project: str, stack: str, region: str | None, config: Mapping
         protect_data=root.protect_data,
         log_retention_days=root.log_retention_days,
         domain=root.domain,
+        permissions_boundary=root.permissions_boundary,
         encryption=root.encryption,
         network=network,
         lightsail=root.lightsail,
