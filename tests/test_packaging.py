@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -61,3 +62,23 @@ def test_the_installed_wheel_imports_and_finds_its_application_code(installed: P
     location, has_boot_script = done.stdout.split()
     assert Path(location).is_relative_to(installed.parent.parent)
     assert has_boot_script == "True"
+
+
+def test_an_example_program_builds_against_the_installed_wheel(installed: Path, tmp_path: Path) -> None:
+    # The offline engine is a tool of this repository, not of the library: it comes from the checkout, the
+    # library only from the wheel (the checkout's src/ is not on the path).
+    script = (
+        "import contextlib, io, json, sys\n"
+        f"sys.path.insert(0, {str(ROOT)!r})\n"
+        "import aws_compute_platform\n"
+        "from plan import run_stack\n"
+        "from pathlib import Path\n"
+        "with contextlib.redirect_stderr(io.StringIO()):\n"
+        f"    plan = run_stack('dev', root=Path({str(ROOT / 'examples' / 'orders-api')!r}))\n"
+        "print(json.dumps({'library': aws_compute_platform.__file__, 'functions': "
+        "len(plan.of_type('aws:lambda/function:Function'))}))\n"
+    )
+    done = subprocess.run([str(installed), "-c", script], cwd=tmp_path, check=True, capture_output=True, text=True)
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert Path(result["library"]).is_relative_to(installed.parent.parent)
+    assert result["functions"] == 7
