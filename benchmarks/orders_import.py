@@ -153,6 +153,8 @@ def main() -> int:
     print(f"invocations: {len(results)} (timeout {args.timeout_s:g} s each)")
     print(f"orders created: {created:,}; in the table: {stored:,}")
     print(f"duration: {duration:.1f} s ({rows / duration:,.0f} rows/s)")
+    # The figures as one JSON object on the last line, for `python -m benchmarks`.
+    print(json.dumps({"seconds": duration, "rows_per_s": rows / duration, "invocations": len(results)}))
     if created != rows or stored != rows:
         print("MISMATCH: rows lost or imported twice", file=sys.stderr)
         return 1

@@ -165,6 +165,7 @@ def main() -> None:
         boto3.client("s3").create_bucket(Bucket=BUCKET)
         env["JOBS_QUEUE_URL"] = boto3.client("sqs").create_queue(QueueName=f"jobs-{uuid.uuid4().hex[:8]}")["QueueUrl"]
         print(f"{'configuration':<22} {'upload':>10} {'parts':>12} {'peak RSS growth':>16}")
+        growth: dict[str, float] = {}
         for mode in ("app", "s3transfer-default"):
             for _ in range(args.runs):
                 child = subprocess.run(
@@ -179,6 +180,9 @@ def main() -> None:
                 result = json.loads(child.stdout.strip().splitlines()[-1])
                 parts = f"{result['partsInMemory']} x {result['partBytes'] // MiB} MiB"
                 print(f"{mode:<22} {result['bytes'] / MiB:>6.1f} MiB {parts:>12} {result['growth'] / MiB:>12.1f} MiB")
+                growth[f"{mode}_peak_growth_mib"] = max(growth.get(mode, 0.0), result["growth"] / MiB)
+        # The figures as one JSON object on the last line, for `python -m benchmarks`.
+        print(json.dumps(growth))
     finally:
         server.terminate()
         server.wait(timeout=10)
