@@ -270,7 +270,10 @@ def _eip(name: str, physical: str, region: str, inputs: dict[str, Any]) -> dict[
 
 def _beanstalk_environment(name: str, physical: str, region: str, inputs: dict[str, Any]) -> dict[str, Any]:
     cname = f"{inputs.get('cnamePrefix') or physical}.{region}.elasticbeanstalk.com"
-    return {"cname": cname, "endpointUrl": cname}
+    # Elastic Beanstalk's CloudFormation stack names the group: awseb-<environment id>-stack-AWSEBAutoScalingGroup-...
+    env_id = f"e-{stable_hash(name)[:10]}"
+    group = f"awseb-{env_id}-stack-AWSEBAutoScalingGroup-{stable_hash('group', name)[:12].upper()}"
+    return {"cname": cname, "endpointUrl": cname, "autoscalingGroups": [group]}
 
 
 def _lightsail_static_ip(name: str, physical: str, region: str, inputs: dict[str, Any]) -> dict[str, Any]:

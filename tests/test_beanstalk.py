@@ -13,8 +13,14 @@ import pytest
 import yaml
 from pydantic.alias_generators import to_snake
 
-from aws_compute_platform.beanstalk.application import APP_DIR, source_files, source_hash
-from aws_compute_platform.beanstalk.args import BeanstalkArgs, WorkerTierArgs
+from aws_compute_platform.beanstalk.application import APP_DIR, bundle_contents, source_files, source_hash
+from aws_compute_platform.beanstalk.args import (
+    MAX_JOB_TIMEOUT_MINUTES,
+    SQSD_MAX_INACTIVITY_S,
+    SQSD_MAX_VISIBILITY_S,
+    BeanstalkArgs,
+    WorkerTierArgs,
+)
 from aws_compute_platform.beanstalk.options import DOCUMENTED_OPTIONS, ENVIRONMENT_PROPERTIES, LOAD_BALANCER_OPTIONS
 from aws_compute_platform.config import ConfigError, SettingsError
 from aws_compute_platform.settings import Settings, parse_settings
@@ -182,21 +188,174 @@ def test_the_web_tier_is_told_the_queue_and_the_bucket(stack_plan: Plan) -> None
 
 
 def test_long_jobs_are_neither_cut_short_nor_handed_to_a_second_worker(stack_plan: Plan) -> None:
-    """sqsd waits less than the message stays invisible; Gunicorn and nginx wait at least as long as sqsd."""
+    """The app stops a job before sqsd stops waiting, and sqsd stops waiting before SQS hands the message on."""
     worker = environment(stack_plan, "Worker")
     visibility, inactivity = int(sqsd(worker, "VisibilityTimeout")), int(sqsd(worker, "InactivityTimeout"))
-    assert visibility == stack_config(stack_plan.stack)["worker"]["visibilityTimeout"]
+    job = int(options(worker)[(ENVIRONMENT_PROPERTIES, "JOB_TIMEOUT_SECONDS")])
+    assert job == stack_config(stack_plan.stack)["worker"]["jobTimeoutMinutes"] * 60
+    assert 0 < job < inactivity < visibility
+    # sqsd's own limits (aws:elasticbeanstalk:sqsd): InactivityTimeout 1-36000 s, VisibilityTimeout 0-43200 s.
+    assert inactivity <= SQSD_MAX_INACTIVITY_S and visibility <= SQSD_MAX_VISIBILITY_S
     assert visibility == queue_named(stack_plan, "-payroll-jobs").inputs["visibilityTimeoutSeconds"]
-    assert 0 < inactivity < visibility
-    assert int(options(worker)[(ENVIRONMENT_PROPERTIES, "JOB_TIMEOUT_SECONDS")]) == inactivity
     gunicorn = (APP_DIR / "gunicorn.conf.py").read_text()
     assert 'timeout = int(os.environ.get("JOB_TIMEOUT_SECONDS"' in gunicorn
     assert "--config gunicorn.conf.py" in (APP_DIR / "Procfile").read_text()
-    nginx = (APP_DIR / ".platform" / "nginx" / "conf.d" / "payroll.conf").read_text()
-    read_timeout = re.search(r"^proxy_read_timeout (\d+)s;", nginx, re.MULTILINE)
-    assert read_timeout and int(read_timeout.group(1)) >= inactivity
+    assert job <= app_limit("MAX_JOB_TIMEOUT_S")
+    assert nginx_read_timeout() >= inactivity
     assert int(sqsd(worker, "HttpConnections")) == int(options(worker)[(ENVIRONMENT_PROPERTIES, "GUNICORN_WORKERS")])
     assert sqsd(worker, "HttpPath") == "/tasks/payroll"
+
+
+def test_the_shipped_stacks_give_the_half_hour_payroll_job_time_to_finish(stack_plan: Plan) -> None:
+    job = int(options(environment(stack_plan, "Worker"))[(ENVIRONMENT_PROPERTIES, "JOB_TIMEOUT_SECONDS")])
+    assert job > 30 * 60
+
+
+def test_the_web_tier_answers_a_request_within_two_minutes(stack_plan: Plan) -> None:
+    assert options(environment(stack_plan, "WebServer"))[(ENVIRONMENT_PROPERTIES, "JOB_TIMEOUT_SECONDS")] == "120"
+
+
+def test_the_longest_job_allowed_still_fits_within_sqsd_and_the_app() -> None:
+    worker = WorkerTierArgs(job_timeout_minutes=MAX_JOB_TIMEOUT_MINUTES)
+    assert worker.job_timeout_s <= app_limit("MAX_JOB_TIMEOUT_S")
+    assert worker.job_timeout_s < worker.inactivity_timeout_s <= SQSD_MAX_INACTIVITY_S
+    assert worker.inactivity_timeout_s < worker.visibility_timeout_s <= SQSD_MAX_VISIBILITY_S
+    assert worker.inactivity_timeout_s <= nginx_read_timeout()
+    # One more minute and sqsd could no longer wait for it.
+    assert (MAX_JOB_TIMEOUT_MINUTES + 1) * 60 + 60 > SQSD_MAX_INACTIVITY_S
+    [found] = from_both_paths({**GOOD, "worker": {"jobTimeoutMinutes": MAX_JOB_TIMEOUT_MINUTES + 1}})
+    assert found.key == f"{BEANSTALK}.worker.jobTimeoutMinutes"
+
+
+def test_by_default_a_job_may_run_45_minutes() -> None:
+    assert WorkerTierArgs().job_timeout_minutes == 45
+    assert BeanstalkArgs.from_config(GOOD).worker.job_timeout_s == 45 * 60
+
+
+def test_the_retired_visibility_timeout_is_refused_with_what_replaced_it() -> None:
+    found = from_both_paths({**GOOD, "worker": {"visibilityTimeout": 1800, "minSize": 3}})
+    by_key = {p.key: p.problem for p in found}
+    assert "jobTimeoutMinutes" in by_key[f"{BEANSTALK}.worker.visibilityTimeout"]
+    assert "no longer a setting" in by_key[f"{BEANSTALK}.worker.visibilityTimeout"]
+    # Every other problem of the section is still reported with it.
+    assert "must not exceed worker.maxSize" in by_key[f"{BEANSTALK}.worker.minSize"]
+
+
+def test_the_worker_knows_how_many_deliveries_a_job_gets(stack_plan: Plan) -> None:
+    """MAX_RECEIVE_COUNT lets the app recognise the last attempt and email the uploader that the job failed."""
+    worker = environment(stack_plan, "Worker")
+    redrive = json.loads(queue_named(stack_plan, "-payroll-jobs").inputs["redrivePolicy"])
+    told = options(worker)[(ENVIRONMENT_PROPERTIES, "MAX_RECEIVE_COUNT")]
+    assert int(told) == redrive["maxReceiveCount"] == int(sqsd(worker, "MaxRetries"))
+    assert (ENVIRONMENT_PROPERTIES, "MAX_RECEIVE_COUNT") not in options(environment(stack_plan, "WebServer"))
+
+
+def app_limit(name: str) -> int:
+    """A whole-number constant of gunicorn.conf.py, also when assigned with others (`LOW, HIGH = 10, 35_999`)."""
+    for line in (APP_DIR / "gunicorn.conf.py").read_text().splitlines():
+        assigned = re.fullmatch(r"([A-Z_, ]+) = ([\d_, ]+)", line.strip())
+        if assigned:
+            names = [n.strip() for n in assigned.group(1).split(",")]
+            values = [int(v.strip().replace("_", "")) for v in assigned.group(2).split(",")]
+            if name in names:
+                return values[names.index(name)]
+    raise AssertionError(f"gunicorn.conf.py sets no {name}")
+
+
+def nginx_read_timeout() -> int:
+    nginx = (APP_DIR / ".platform" / "nginx" / "conf.d" / "payroll.conf").read_text()
+    found = re.search(r"^proxy_read_timeout (\d+)s;", nginx, re.MULTILINE)
+    assert found
+    return int(found.group(1))
+
+
+# -- updates -----------------------------------------------------------------------------------------------------------
+ROLLING = "aws:autoscaling:updatepolicy:rollingupdate"
+
+
+def test_configuration_and_platform_changes_replace_instances_in_healthy_batches(stack_plan: Plan) -> None:
+    config = stack_config(stack_plan.stack)
+    for tier, section in (("WebServer", "web"), ("Worker", "worker")):
+        opts = options(environment(stack_plan, tier))
+        assert opts[(ROLLING, "RollingUpdateEnabled")] == "true"
+        assert opts[(ROLLING, "RollingUpdateType")] == "Health"
+        assert int(opts[(ROLLING, "MaxBatchSize")]) == config[section].get("updateBatchSize", 1)
+        low, high = int(opts[("aws:autoscaling:asg", "MinSize")]), int(opts[("aws:autoscaling:asg", "MaxSize")])
+        in_service = int(opts[(ROLLING, "MinInstancesInService")])
+        # Elastic Beanstalk's own rule: at most MinSize, and below MaxSize so a batch can be replaced at all.
+        assert in_service == min(low, high - 1)
+        assert 1 <= int(opts[(ROLLING, "MaxBatchSize")]) <= high
+
+
+def test_prod_keeps_web_instances_serving_while_a_batch_is_replaced(prod_plan: Plan) -> None:
+    assert int(options(environment(prod_plan, "WebServer"))[(ROLLING, "MinInstancesInService")]) >= 1
+
+
+def test_a_batch_larger_than_the_tier_is_refused() -> None:
+    [found] = from_both_paths({**GOOD, "web": {"maxSize": 2, "updateBatchSize": 3}})
+    assert (found.key, found.problem) == (f"{BEANSTALK}.web.updateBatchSize", "must not exceed web.maxSize (2)")
+
+
+def test_managed_updates_run_as_the_stacks_own_service_role_and_need_no_account_wide_role(stack_plan: Plan) -> None:
+    role = next(r for r in stack_plan.of_type("aws:iam/role:Role") if r.name.endswith("-payroll-service"))
+    for env in stack_plan.of_type(ENVIRONMENT):
+        opts = options(env)
+        assert opts[("aws:elasticbeanstalk:managedactions", "ManagedActionsEnabled")] == "true"
+        assert opts[("aws:elasticbeanstalk:managedactions", "ServiceRoleForManagedUpdates")] == role.outputs["name"]
+    # The service-linked role is one per account: a second stack creating it would fail, so none creates it.
+    assert not stack_plan.of_type("aws:iam/serviceLinkedRole:ServiceLinkedRole")
+
+
+# -- scaling -----------------------------------------------------------------------------------------------------------
+POLICY = "aws:autoscaling/policy:Policy"
+
+
+def test_the_worker_tier_scales_on_its_queue_backlog_per_instance(stack_plan: Plan) -> None:
+    worker = environment(stack_plan, "Worker")
+    [group] = worker.outputs["autoscalingGroups"]
+    [policy] = [p for p in stack_plan.of_type(POLICY) if p.inputs["autoscalingGroupName"] == group]
+    assert policy.inputs["policyType"] == "TargetTrackingScaling"
+    tracking = policy.inputs["targetTrackingConfiguration"]
+    assert tracking["targetValue"] == stack_config(stack_plan.stack)["worker"]["backlogPerInstance"]
+    assert not tracking.get("disableScaleIn")
+    metrics = {m["id"]: m for m in tracking["customizedMetricSpecification"]["metrics"]}
+    [returned] = [m for m in metrics.values() if m.get("returnData", True)]
+    queue_name = queue_named(stack_plan, "-payroll-jobs").outputs["name"]
+    stats = {
+        m["metricStat"]["metric"]["metricName"]: (m["id"], m["metricStat"]["metric"]["dimensions"])
+        for m in metrics.values()
+        if "metricStat" in m
+    }
+    waiting, waiting_on = stats["ApproximateNumberOfMessagesVisible"]
+    running, running_on = stats["ApproximateNumberOfMessagesNotVisible"]
+    instances, counted_on = stats["GroupInServiceInstances"]
+    assert waiting_on == running_on == [{"name": "QueueName", "value": queue_name}]
+    assert counted_on == [{"name": "AutoScalingGroupName", "value": group}]
+    assert returned["expression"].replace(" ", "") == f"({waiting}+{running})/{instances}"
+
+
+def test_the_worker_group_publishes_the_instance_count_the_policy_divides_by() -> None:
+    bundle = bundle_contents()
+    config = json.loads(bundle[".ebextensions/group-metrics.config"])
+    group = config["Resources"]["AWSEBAutoScalingGroup"]
+    assert group["Type"] == "AWS::AutoScaling::AutoScalingGroup"
+    [collected] = group["Properties"]["MetricsCollection"]
+    assert collected == {"Granularity": "1Minute", "Metrics": ["GroupInServiceInstances"]}
+
+
+def test_the_bundle_uploaded_is_the_bundle_hashed(stack_plan: Plan) -> None:
+    [bundle] = stack_plan.of_type("aws:s3/bucketObjectv2:BucketObjectv2")
+    assert ".ebextensions/group-metrics.config" in bundle_contents()
+    assert bundle.inputs["key"] == f"payroll/payroll-{source_hash()[:16]}.zip"
+
+
+def test_beanstalks_own_trigger_on_the_worker_can_never_fire(stack_plan: Plan) -> None:
+    """Left at its NetworkOut default it would add and remove workers against the backlog policy."""
+    opts = options(environment(stack_plan, "Worker"))
+    trigger = {name: value for (namespace, name), value in opts.items() if namespace == "aws:autoscaling:trigger"}
+    assert trigger["MeasureName"] == "CPUUtilization" and trigger["Unit"] == "Percent"
+    assert trigger["Statistic"] in ("Average", "Maximum", "Minimum")
+    assert float(trigger["UpperThreshold"]) > 100 and float(trigger["LowerThreshold"]) <= 0
 
 
 # -- the uploads bucket ------------------------------------------------------------------------------------------------
@@ -229,8 +388,9 @@ def test_processed_uploads_expire_after_the_configured_days(stack_plan: Plan) ->
         stack_plan, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", uploads_bucket(stack_plan)
     ).inputs["rules"]
     days = stack_config(stack_plan.stack)["uploadsExpireDays"]
-    uploads = next(r for r in rules if r["filter"] == {"prefix": "uploads/"})
-    assert uploads["expiration"]["days"] == days and uploads["status"] == "Enabled"
+    for prefix in ("uploads/", "claims/", "notices/"):
+        rule = next(r for r in rules if r["filter"] == {"prefix": prefix})
+        assert rule["expiration"]["days"] == days and rule["status"] == "Enabled", prefix
     rest = next(r for r in rules if r["filter"] == {"prefix": ""})
     assert rest["noncurrentVersionExpiration"]["noncurrentDays"] == days
     assert rest["abortIncompleteMultipartUpload"]["daysAfterInitiation"] == 1
@@ -269,6 +429,24 @@ def test_the_web_tier_may_only_store_uploads_and_queue_them(stack_plan: Plan) ->
     assert by_sid["QueueJobs"]["Resource"] == queue.outputs["arn"]
     assert by_sid["StoreUploads"]["Resource"] == f"{bucket_arn}/uploads/*"
     assert not any("ses:" in json.dumps(s["Action"]) or "GetObject" in json.dumps(s["Action"]) for s in statements)
+
+
+def test_the_worker_may_read_and_write_the_claims_that_make_one_email_per_job(stack_plan: Plan) -> None:
+    statements = next(s for n, s in payroll_policies(stack_plan).items() if n.endswith("-worker-app"))
+    claims = f"{uploads_bucket(stack_plan).outputs['arn']}/claims/*"
+
+    def allowed(action: str) -> set[str]:
+        found: set[str] = set()
+        for st in statements:
+            actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+            if st["Effect"] == "Allow" and action in actions:
+                found |= set(st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]])
+        return found
+
+    # A conditional write (If-None-Match, If-Match) needs both.
+    assert claims in allowed("s3:PutObject") and claims in allowed("s3:GetObject")
+    # ...and nothing more: the worker still never overwrites an upload.
+    assert f"{uploads_bucket(stack_plan).outputs['arn']}/uploads/*" not in allowed("s3:PutObject")
 
 
 def test_the_worker_may_email_only_as_the_configured_sender(stack_plan: Plan) -> None:
@@ -403,8 +581,12 @@ def from_both_paths(raw: dict[str, Any]) -> list[ConfigError]:
 
 def test_the_issue_config_shape_parses() -> None:
     args = BeanstalkArgs.from_config(stack_config("prod"))
-    assert (args.worker.max_size, args.worker.visibility_timeout, args.worker.max_receive_count) == (2, 1800, 3)
-    assert args.inactivity_timeout_s == 1740
+    assert (args.worker.max_size, args.worker.job_timeout_minutes, args.worker.max_receive_count) == (2, 45, 3)
+    assert (args.worker.job_timeout_s, args.worker.inactivity_timeout_s, args.worker.visibility_timeout_s) == (
+        2700,
+        2760,
+        2820,
+    )
     assert BeanstalkArgs(**python_names(stack_config("prod"))) == args
 
 
@@ -414,7 +596,9 @@ def test_the_issue_config_shape_parses() -> None:
         ({"web": {"minSize": 3, "maxSize": 2}}, "web.minSize", "must not exceed web.maxSize"),
         ({"worker": {"minSize": 3}}, "worker.minSize", "must not exceed worker.maxSize (2)"),
         ({"worker": {"maxReceiveCount": 0}}, "worker.maxReceiveCount", "at least 1"),
-        ({"worker": {"visibilityTimeout": 7200}}, "worker.visibilityTimeout", "at most 3600"),
+        ({"worker": {"jobTimeoutMinutes": 0}}, "worker.jobTimeoutMinutes", "at least 1 and at most 599"),
+        ({"worker": {"backlogPerInstance": 0}}, "worker.backlogPerInstance", "at least 1"),
+        ({"worker": {"visibilityTimeout": 7200}}, "worker.visibilityTimeout", "no longer a setting"),
         ({"platform": "^64bit (Amazon"}, "platform", "not a valid regular expression"),
         ({"senderEmail": "payroll"}, "senderEmail", "email address"),
         ({"instanceType": "t4g.huge"}, "instanceType", "not a known EC2 instance type"),

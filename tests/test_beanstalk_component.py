@@ -81,6 +81,7 @@ def test_the_constructor_composes_one_child_component_per_concern(plan: Plan) ->
             "acp:beanstalk:InstanceIdentity",
             "acp:beanstalk:Environment",
             "acp:beanstalk:Environment",
+            "acp:beanstalk:BacklogScaling",
         ]
     )
     # The SES sender is the one resource the application owns directly; everything else sits in a concern.

@@ -7,19 +7,32 @@ stack) are made in `settings.parse_settings`, and again by `BeanstalkApp` for th
 from __future__ import annotations
 
 import re
-from typing import Any, ClassVar
+from collections.abc import Mapping
+from typing import Any, ClassVar, Self
 
-from pydantic import Field, ValidationInfo, field_validator
-from pydantic_core import PydanticCustomError
+from pydantic import Field, ModelWrapValidatorHandler, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic.alias_generators import to_snake
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from aws_compute_platform.args import ArgsModel, Flag
 from aws_compute_platform.foundation.instance_types import InstanceType
 
-# sqsd gives up on a request this long before the message's visibility timeout ends, so a job that ran to the
-# limit is answered (and its message deleted) before SQS hands the message to another worker.
-INACTIVITY_MARGIN_S = 60
-# nginx waits at most this long for the app (beanstalk/app/.platform/nginx/conf.d/payroll.conf).
-NGINX_READ_TIMEOUT_S = 3600
+# The worker's timeouts nest, each a margin longer than the one inside it, so that the innermost limit always ends a
+# job first: Gunicorn (JOB_TIMEOUT_SECONDS) < sqsd InactivityTimeout < sqsd and SQS VisibilityTimeout. A job that ran
+# to its limit is answered (500: a retry, or the dead-letter queue) before sqsd stops waiting, and sqsd stops waiting
+# before SQS hands the message to another worker.
+TIMEOUT_MARGIN_S = 60
+# sqsd's own limits ("Elastic Beanstalk worker environments", the aws:elasticbeanstalk:sqsd options in "General
+# options for all environments"): InactivityTimeout 1-36000 s, VisibilityTimeout 0-43200 s.
+SQSD_MAX_INACTIVITY_S = 36_000
+SQSD_MAX_VISIBILITY_S = 43_200
+# The longest job whose InactivityTimeout (job + 60 s) sqsd still accepts: 599 minutes. Its VisibilityTimeout
+# (job + 120 s) stays far below 43200 s, and its JOB_TIMEOUT_SECONDS (35940) below the app's own 35999.
+MAX_JOB_TIMEOUT_MINUTES = (SQSD_MAX_INACTIVITY_S - TIMEOUT_MARGIN_S) // 60
+# The payroll job takes about 30 minutes: 45 leaves half as much again for a large file or a slow day.
+DEFAULT_JOB_TIMEOUT_MINUTES = 45
+# Each worker instance runs this many jobs at once (Gunicorn workers = sqsd HttpConnections, options.WORKER_PROCESSES).
+JOBS_PER_WORKER_INSTANCE = 2
 # aws:elasticbeanstalk:cloudwatch:logs RetentionInDays accepts fewer values than CloudWatch Logs itself.
 BEANSTALK_LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1827, 3653)
 DEFAULT_PLATFORM = r"^64bit Amazon Linux 2023 (.*) running Python 3.12$"
@@ -44,11 +57,12 @@ def environment_name_problem(env_name: str) -> str | None:
 
 
 class _TierArgs(ArgsModel):
-    """One tier's Auto Scaling bounds. Each tier declares `max_size` first, so `min_size` is checked against it."""
+    """One tier's Auto Scaling bounds and update batches. Each tier declares `max_size` first, so `min_size` and
+    `update_batch_size` are checked against it."""
 
     tier: ClassVar[str]
 
-    @field_validator("min_size", check_fields=False)
+    @field_validator("min_size", "update_batch_size", check_fields=False)
     @classmethod
     def _at_most_max(cls, value: int, info: ValidationInfo) -> int:
         high = info.data.get("max_size")
@@ -67,6 +81,18 @@ class WebTierArgs(_TierArgs):
     """Most web instances."""
     min_size: int = Field(1, ge=1, le=100)
     """Fewest web instances; at most maxSize."""
+    update_batch_size: int = Field(1, ge=1, le=100)
+    """Web instances replaced at a time by a configuration or platform change (a rolling update); at most maxSize."""
+
+
+def min_in_service(tier: WebTierArgs | WorkerTierArgs) -> int:
+    """Instances a rolling update keeps in service: Elastic Beanstalk's own default, stated so it is visible.
+
+    "The minimum size of the Auto Scaling group or one less than the maximum size, whichever is lower"
+    (aws:autoscaling:updatepolicy:rollingupdate MinInstancesInService, "General options for all environments"):
+    more than MaxSize - 1 would leave a rolling update no room to replace anything.
+    """
+    return min(tier.min_size, tier.max_size - 1)
 
 
 class WorkerTierArgs(_TierArgs):
@@ -75,21 +101,76 @@ class WorkerTierArgs(_TierArgs):
     config_key = "aws-compute-platform:beanstalk.worker"
     tier = "worker"
 
+    # Settings that were replaced, and what to set instead: refused by name rather than as merely unknown.
+    retired: ClassVar[Mapping[str, str]] = {
+        "visibilityTimeout": (
+            "is no longer a setting: the visibility timeout is derived from worker.jobTimeoutMinutes (the job's "
+            "limit in minutes; sqsd waits 60 s longer, the message stays invisible 60 s longer still): set that "
+            "instead"
+        ),
+    }
+
     max_size: int = Field(2, ge=1, le=100)
     """Most worker instances."""
     min_size: int = Field(1, ge=1, le=100)
     """Fewest worker instances; at most maxSize."""
-    # sqsd's VisibilityTimeout (0-43200) must exceed its InactivityTimeout, and the app's nginx waits 3600 s.
-    visibility_timeout: int = Field(1800, ge=INACTIVITY_MARGIN_S + 60, le=NGINX_READ_TIMEOUT_S)
-    """Seconds a job may take: the queue's and sqsd's visibility timeout; sqsd waits 60 s less for the app."""
+    update_batch_size: int = Field(1, ge=1, le=100)
+    """Worker instances replaced at a time by a configuration or platform change (a rolling update); at most
+    maxSize. A job running on a replaced instance is stopped and runs again once its message is visible again."""
+    job_timeout_minutes: int = Field(DEFAULT_JOB_TIMEOUT_MINUTES, ge=1, le=MAX_JOB_TIMEOUT_MINUTES)
+    """Minutes one job may run before it is stopped (and retried); sqsd's and the queue's timeouts follow from it.
+    At most 599: sqsd waits at most 36000 s for an answer."""
     # sqsd MaxRetries accepts 1-100 and must equal the dead-letter queue's maxReceiveCount.
     max_receive_count: int = Field(3, ge=1, le=100)
     """Deliveries before a message moves to the dead-letter queue; also sqsd's MaxRetries."""
+    backlog_per_instance: int = Field(2 * JOBS_PER_WORKER_INSTANCE, ge=1, le=1000)
+    """Jobs (waiting or running) per worker instance the tier scales to keep, between minSize and maxSize. Each
+    instance runs 2 jobs at once, so 4 lets a job wait about one job's length before it starts."""
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _refuse_retired(cls, raw: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
+        """A retired setting is refused with what replaced it, alongside every other problem."""
+        if not isinstance(raw, Mapping):
+            return handler(raw)
+        rest = dict(raw)
+        wrong: list[InitErrorDetails] = []
+        for key, problem in cls.retired.items():
+            for spelling in (key, to_snake(key)):
+                if spelling in rest:
+                    wrong.append(
+                        InitErrorDetails(
+                            type=PydanticCustomError("retired_setting", problem),
+                            loc=(key,),
+                            input=rest.pop(spelling),
+                        )
+                    )
+        if not wrong:
+            return handler(raw)
+        try:
+            handler(rest)
+        except ValidationError as exc:
+            for error in exc.errors(include_url=False):
+                detail = InitErrorDetails(type=error["type"], loc=error["loc"], input=error["input"])
+                if "ctx" in error:
+                    detail["ctx"] = error["ctx"]
+                wrong.append(detail)
+        raise ValidationError.from_exception_data(cls.__name__, wrong)
+
+    @property
+    def job_timeout_s(self) -> int:
+        """The app's JOB_TIMEOUT_SECONDS: Gunicorn's timeout, and the job's own limit."""
+        return self.job_timeout_minutes * 60
 
     @property
     def inactivity_timeout_s(self) -> int:
-        """How long sqsd waits for the app to answer one job."""
-        return self.visibility_timeout - INACTIVITY_MARGIN_S
+        """How long sqsd waits for the app to answer one job: a margin longer than the job may run."""
+        return self.job_timeout_s + TIMEOUT_MARGIN_S
+
+    @property
+    def visibility_timeout_s(self) -> int:
+        """How long a delivered message stays invisible (the queue's and sqsd's): a margin longer than sqsd waits."""
+        return self.inactivity_timeout_s + TIMEOUT_MARGIN_S
 
 
 class BeanstalkArgs(ArgsModel):
@@ -124,10 +205,6 @@ class BeanstalkArgs(ArgsModel):
     """Days the environments' logs are kept. Defaults to the stack's logRetentionDays."""
     protect: Flag = False
     """Protect the uploads and keep logs after an environment ends. Defaults to the stack's protectData."""
-
-    @property
-    def inactivity_timeout_s(self) -> int:
-        return self.worker.inactivity_timeout_s
 
     @field_validator("platform")
     @classmethod
@@ -180,9 +257,13 @@ class BeanstalkArgs(ArgsModel):
 
 __all__ = [
     "BEANSTALK_LOG_RETENTION_DAYS",
+    "MAX_JOB_TIMEOUT_MINUTES",
+    "SQSD_MAX_INACTIVITY_S",
+    "SQSD_MAX_VISIBILITY_S",
     "BeanstalkArgs",
     "WebTierArgs",
     "WorkerTierArgs",
     "environment_name_problem",
     "environment_names",
+    "min_in_service",
 ]

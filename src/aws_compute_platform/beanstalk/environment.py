@@ -55,4 +55,13 @@ class BeanstalkEnvironment(pulumi.ComponentResource):
         )
         self.name: pulumi.Output[str] = self.environment.name
         self.cname: pulumi.Output[str] = self.environment.cname
+        # The Auto Scaling group Elastic Beanstalk made for the environment: it keeps one group (immutable and
+        # managed platform updates move new instances into it); a change that replaces it gives a new name here.
+        self.autoscaling_group: pulumi.Output[str] = self.environment.autoscaling_groups.apply(_only_group)
         self.register_outputs({"name": self.name, "cname": self.cname})
+
+
+def _only_group(groups: list[str] | None) -> str:
+    if not groups or len(groups) != 1:
+        raise ValueError(f"expected the environment to have one Auto Scaling group, not {groups!r}")
+    return groups[0]

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 import pulumi
 import pulumi_aws as aws
 
-from aws_compute_platform.beanstalk.uploads import NOTICES_PREFIX, RESULTS_PREFIX, UPLOADS_PREFIX
+from aws_compute_platform.beanstalk.uploads import CLAIMS_PREFIX, NOTICES_PREFIX, RESULTS_PREFIX, UPLOADS_PREFIX
 from aws_compute_platform.foundation.tags import tagged
 
 # The AWS managed policies each kind of instance gets (log streaming, health reporting, sqsd's own needs).
@@ -73,20 +73,29 @@ def worker_permissions(
     region: pulumi.Input[str],
     account_id: pulumi.Input[str],
 ) -> pulumi.Output[str]:
-    """The worker tier reads uploads, writes results and notices, consumes jobs and emails as our sender only."""
+    """The worker tier reads uploads, writes results, claims and notices, consumes jobs and emails as our sender only.
+
+    A claim is created with `If-None-Match: *` and taken over with `If-Match: <etag>` (docs/payroll.md, "Emails:
+    exactly one per job"): S3 needs GetObject as well as PutObject for a conditional write.
+    """
     return pulumi.Output.all(uploads_arn, queue_arn, key_arn, partition, region, account_id).apply(
         lambda a: policy_document(
             {
                 "Sid": "ReadUploadsAndResults",
                 "Effect": "Allow",
                 "Action": "s3:GetObject",
-                "Resource": [f"{a[0]}/{UPLOADS_PREFIX}*", f"{a[0]}/{RESULTS_PREFIX}*", f"{a[0]}/{NOTICES_PREFIX}*"],
+                "Resource": [
+                    f"{a[0]}/{UPLOADS_PREFIX}*",
+                    f"{a[0]}/{RESULTS_PREFIX}*",
+                    f"{a[0]}/{CLAIMS_PREFIX}*",
+                    f"{a[0]}/{NOTICES_PREFIX}*",
+                ],
             },
             {
-                "Sid": "WriteResultsOnce",
+                "Sid": "WriteResultsClaimsAndNotices",
                 "Effect": "Allow",
                 "Action": "s3:PutObject",
-                "Resource": [f"{a[0]}/{RESULTS_PREFIX}*", f"{a[0]}/{NOTICES_PREFIX}*"],
+                "Resource": [f"{a[0]}/{RESULTS_PREFIX}*", f"{a[0]}/{CLAIMS_PREFIX}*", f"{a[0]}/{NOTICES_PREFIX}*"],
             },
             # Without ListBucket a missing result reads as 403 instead of 404.
             {"Sid": "TellMissingFromForbidden", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": a[0]},
@@ -154,6 +163,7 @@ class ServiceRole(pulumi.ComponentResource):
             )
         ]
         self.arn: pulumi.Output[str] = self.role.arn
+        self.role_name: pulumi.Output[str] = self.role.name
         self.register_outputs({"arn": self.arn})
 
     def allow_deleting_bundles(self, bucket_arn: pulumi.Input[str]) -> aws.iam.RolePolicy:

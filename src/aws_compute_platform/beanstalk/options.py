@@ -11,17 +11,27 @@ from dataclasses import dataclass
 
 import pulumi
 
-from aws_compute_platform.beanstalk.args import BeanstalkArgs
+from aws_compute_platform.beanstalk.args import (
+    JOBS_PER_WORKER_INSTANCE,
+    BeanstalkArgs,
+    WebTierArgs,
+    WorkerTierArgs,
+    min_in_service,
+)
 from aws_compute_platform.beanstalk.queue import MESSAGE_RETENTION_S
 from aws_compute_platform.foundation.instance_types import architecture
 from aws_compute_platform.foundation.network import NetworkRef
 
 TASK_PATH = "/tasks/payroll"
 HEALTH_PATH = "/health"
+# The web tier's JOB_TIMEOUT_SECONDS (Gunicorn's timeout): an upload streams to S3 within it; the ALB's idle timeout
+# (60 s) applies only while no byte moves.
 WEB_JOB_TIMEOUT_S = 120
-WORKER_PROCESSES = 2  # Gunicorn workers per worker instance; sqsd opens as many connections, no more
+WORKER_PROCESSES = JOBS_PER_WORKER_INSTANCE  # Gunicorn workers per worker instance; sqsd opens as many connections
 WEB_PROCESSES = 3
-MAX_UPLOAD_BYTES = 100 * 1024 * 1024  # matches client_max_body_size in the nginx configuration
+# The app's upload limit, 100 MiB. nginx's client_max_body_size is 101m, 1 MiB more (app/.platform/nginx/conf.d/
+# payroll.conf), so a file just over the limit reaches the app and gets its JSON 413, which the upload page shows.
+MAX_UPLOAD_BYTES = 100 * 1024 * 1024
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 
 # Every option namespace and name the environments may set, as Elastic Beanstalk documents them in "General options
@@ -30,6 +40,23 @@ TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 # an unknown option, which then shows as a diff on every `pulumi up`: a test holds both tiers to this list.
 DOCUMENTED_OPTIONS: Mapping[str, frozenset[str]] = {
     "aws:autoscaling:asg": frozenset({"MinSize", "MaxSize", "Cooldown", "Availability Zones"}),
+    "aws:autoscaling:trigger": frozenset(
+        {
+            "BreachDuration",
+            "EvaluationPeriods",
+            "LowerBreachScaleIncrement",
+            "LowerThreshold",
+            "MeasureName",
+            "Period",
+            "Statistic",
+            "Unit",
+            "UpperBreachScaleIncrement",
+            "UpperThreshold",
+        }
+    ),
+    "aws:autoscaling:updatepolicy:rollingupdate": frozenset(
+        {"MaxBatchSize", "MinInstancesInService", "RollingUpdateEnabled", "RollingUpdateType", "PauseTime", "Timeout"}
+    ),
     "aws:autoscaling:launchconfiguration": frozenset(
         {
             "IamInstanceProfile",
@@ -101,16 +128,18 @@ class Wiring:
 
     network: NetworkRef
     service_role_arn: pulumi.Input[str]
+    service_role_name: pulumi.Input[str]
     uploads_bucket: pulumi.Input[str]
     queue_url: pulumi.Input[str]
     region: pulumi.Input[str]
 
 
 def _instances(
-    args: BeanstalkArgs, wiring: Wiring, profile_name: pulumi.Input[str], *, min_size: int, max_size: int
+    args: BeanstalkArgs, wiring: Wiring, profile_name: pulumi.Input[str], tier: WebTierArgs | WorkerTierArgs
 ) -> list[Setting]:
     """Options both tiers share: instances, network, health, updates and logs."""
     network = wiring.network
+    rolling = "aws:autoscaling:updatepolicy:rollingupdate"
     return [
         option("aws:autoscaling:launchconfiguration", "IamInstanceProfile", profile_name),
         # Both force launch templates: accounts made after October 2024 cannot create launch configurations.
@@ -118,8 +147,8 @@ def _instances(
         option("aws:autoscaling:launchconfiguration", "RootVolumeType", "gp3"),
         option("aws:ec2:instances", "InstanceTypes", args.instance_type),
         option("aws:ec2:instances", "SupportedArchitectures", architecture(args.instance_type)),
-        option("aws:autoscaling:asg", "MinSize", str(min_size)),
-        option("aws:autoscaling:asg", "MaxSize", str(max_size)),
+        option("aws:autoscaling:asg", "MinSize", str(tier.min_size)),
+        option("aws:autoscaling:asg", "MaxSize", str(tier.max_size)),
         option("aws:ec2:vpc", "VPCId", network.vpc_id),
         option("aws:ec2:vpc", "Subnets", pulumi.Output.all(*network.private_subnet_ids).apply(",".join)),
         option("aws:ec2:vpc", "AssociatePublicIpAddress", "false"),
@@ -127,6 +156,12 @@ def _instances(
         option("aws:elasticbeanstalk:healthreporting:system", "SystemType", "enhanced"),
         option("aws:elasticbeanstalk:managedactions", "ManagedActionsEnabled", "true"),
         option("aws:elasticbeanstalk:managedactions", "PreferredStartTime", args.maintenance_window),
+        # Without a role here managed updates have no one to run them as (the option's default is none). Our service
+        # role carries AWSElasticBeanstalkManagedUpdatesCustomerRolePolicy, and "the same role that you specified for
+        # the ServiceRole option" is one of the two documented values ("General options for all environments",
+        # aws:elasticbeanstalk:managedactions). The other, the account's AWSServiceRoleForElasticBeanstalkManagedUpdates
+        # service-linked role, is one per account: naming our own role needs nothing outside this stack.
+        option("aws:elasticbeanstalk:managedactions", "ServiceRoleForManagedUpdates", wiring.service_role_name),
         option("aws:elasticbeanstalk:managedactions:platformupdate", "UpdateLevel", "minor"),
         option("aws:elasticbeanstalk:cloudwatch:logs", "StreamLogs", "true"),
         option("aws:elasticbeanstalk:cloudwatch:logs", "DeleteOnTerminate", _flag(not args.protect)),
@@ -136,6 +171,15 @@ def _instances(
         option("aws:elasticbeanstalk:cloudwatch:logs:health", "RetentionInDays", str(args.log_retention_days)),
         # Replace instances in batches so a bad version never takes the whole tier down at once.
         option("aws:elasticbeanstalk:command", "DeploymentPolicy", "RollingWithAdditionalBatch"),
+        # DeploymentPolicy covers code deployments only. A configuration change that replaces instances (instance
+        # type, launch template, VPC) or a platform version change made through the API follows this namespace,
+        # whose RollingUpdateEnabled defaults to false: every instance at once ("Configuration changes: rolling
+        # updates", using-features.rollingupdates). Health-based: a batch must pass enhanced health checks before
+        # the next one is replaced.
+        option(rolling, "RollingUpdateEnabled", "true"),
+        option(rolling, "RollingUpdateType", "Health"),
+        option(rolling, "MaxBatchSize", str(tier.update_batch_size)),
+        option(rolling, "MinInstancesInService", str(min_in_service(tier))),
     ]
 
 
@@ -154,7 +198,7 @@ def _properties(args: BeanstalkArgs, wiring: Wiring, **extra: str) -> list[Setti
 def web_settings(args: BeanstalkArgs, wiring: Wiring, profile_name: pulumi.Input[str]) -> list[Setting]:
     """The web tier: load balanced behind an ALB in the public subnets, instances in the private ones."""
     settings = [
-        *_instances(args, wiring, profile_name, min_size=args.web.min_size, max_size=args.web.max_size),
+        *_instances(args, wiring, profile_name, args.web),
         option("aws:elasticbeanstalk:environment", "EnvironmentType", "LoadBalanced"),
         # The API's default is a Classic Load Balancer; the type can only be chosen when the environment is created.
         option("aws:elasticbeanstalk:environment", "LoadBalancerType", "application"),
@@ -182,26 +226,47 @@ def web_settings(args: BeanstalkArgs, wiring: Wiring, profile_name: pulumi.Input
     return settings
 
 
+# The worker tier scales on its queue's backlog per instance (scaling.py). Elastic Beanstalk always creates its own
+# trigger, two alarms with simple scaling policies on the group, by default on NetworkOut; left alone they would add
+# and remove instances on network traffic against the backlog policy. No option removes them, so they measure
+# something that can never cross either threshold: average CPU can be neither above 20000000 % (the largest
+# UpperThreshold) nor below 0 % (aws:autoscaling:trigger, "General options for all environments").
+INERT_TRIGGER: Mapping[str, str] = {
+    "MeasureName": "CPUUtilization",
+    "Statistic": "Average",
+    "Unit": "Percent",
+    "UpperThreshold": "20000000",
+    "LowerThreshold": "0",
+}
+
+
 def worker_settings(args: BeanstalkArgs, wiring: Wiring, profile_name: pulumi.Input[str]) -> list[Setting]:
     """The worker tier: no load balancer, so no ELB option at all; sqsd reads our queue."""
     sqsd = "aws:elasticbeanstalk:sqsd"
     worker = args.worker
     return [
-        *_instances(args, wiring, profile_name, min_size=worker.min_size, max_size=worker.max_size),
+        *_instances(args, wiring, profile_name, worker),
+        *(option("aws:autoscaling:trigger", name, value) for name, value in INERT_TRIGGER.items()),
         option(sqsd, "WorkerQueueURL", wiring.queue_url),
         option(sqsd, "HttpPath", TASK_PATH),
         option(sqsd, "MimeType", "application/json"),
         option(sqsd, "HttpConnections", str(WORKER_PROCESSES)),
-        option(sqsd, "VisibilityTimeout", str(worker.visibility_timeout)),
+        # JOB_TIMEOUT_SECONDS < InactivityTimeout (<= 36000) < VisibilityTimeout (<= 43200), each 60 s apart
+        # ("Elastic Beanstalk worker environments", aws:elasticbeanstalk:sqsd): the app stops a job before sqsd
+        # stops waiting for it, and sqsd stops waiting before SQS gives the message to another worker.
+        option(sqsd, "VisibilityTimeout", str(worker.visibility_timeout_s)),
         option(sqsd, "InactivityTimeout", str(worker.inactivity_timeout_s)),
         # A failed job waits a minute before its retry instead of sqsd's 2 s, so a brief outage is ridden out.
         option(sqsd, "ErrorVisibilityTimeout", "60"),
         option(sqsd, "RetentionPeriod", str(MESSAGE_RETENTION_S)),
+        # MaxRetries equals the queue's maxReceiveCount (our own WorkerQueueURL: the redrive policy is ours), and the
+        # app is told the same count so it recognises the last attempt and emails the uploader that it failed.
         option(sqsd, "MaxRetries", str(worker.max_receive_count)),
         *_properties(
             args,
             wiring,
-            JOB_TIMEOUT_SECONDS=str(worker.inactivity_timeout_s),
+            JOB_TIMEOUT_SECONDS=str(worker.job_timeout_s),
             GUNICORN_WORKERS=str(WORKER_PROCESSES),
+            MAX_RECEIVE_COUNT=str(worker.max_receive_count),
         ),
     ]

@@ -27,6 +27,7 @@ from aws_compute_platform.beanstalk.identity import (
 )
 from aws_compute_platform.beanstalk.options import Wiring, web_settings, worker_settings
 from aws_compute_platform.beanstalk.queue import WorkQueue
+from aws_compute_platform.beanstalk.scaling import BacklogScaling
 from aws_compute_platform.beanstalk.uploads import Uploads
 from aws_compute_platform.beanstalk.volume_encryption import VolumeEncryptionByDefault
 from aws_compute_platform.config import ConfigError, SettingsError
@@ -69,7 +70,7 @@ class BeanstalkApp(pulumi.ComponentResource):
         )
         self.jobs = WorkQueue(
             f"{name}-jobs",
-            visibility_timeout_s=args.worker.visibility_timeout,
+            visibility_timeout_s=args.worker.visibility_timeout_s,
             max_receive_count=args.worker.max_receive_count,
             key_arn=key_arn,
             tags=tags,
@@ -123,6 +124,7 @@ class BeanstalkApp(pulumi.ComponentResource):
         wiring = Wiring(
             network=network,
             service_role_arn=self.service_role.arn,
+            service_role_name=self.service_role.role_name,
             uploads_bucket=self.uploads.bucket,
             queue_url=self.jobs.url,
             region=context.region,
@@ -147,6 +149,14 @@ class BeanstalkApp(pulumi.ComponentResource):
             settings=worker_settings(args, wiring, worker_identity.profile_name),
             tags=tags,
             depends_on=[*launch_after, *worker_identity.policies],
+            opts=child,
+        )
+        # The worker tier scales on its backlog per instance; its group is the one Elastic Beanstalk made for it.
+        self.worker_scaling = BacklogScaling(
+            f"{worker_name}-backlog",
+            group_name=self.worker.autoscaling_group,
+            queue_name=self.jobs.queue.name,
+            backlog_per_instance=args.worker.backlog_per_instance,
             opts=child,
         )
 

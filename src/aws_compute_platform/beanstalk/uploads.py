@@ -9,14 +9,17 @@ import pulumi_aws as aws
 
 from aws_compute_platform.foundation.storage import PrivateBucket
 
-# Where the app writes (beanstalk/app): uploaded files, the worker's results, and markers of emails already sent.
+# Where the app writes (beanstalk/app): uploaded files, the worker's results, claims on a job's email (who is sending
+# it) and markers of emails already sent.
 UPLOADS_PREFIX = "uploads/"
 RESULTS_PREFIX = "results/"
+CLAIMS_PREFIX = "claims/"
 NOTICES_PREFIX = "notices/"
 
 
 class Uploads(pulumi.ComponentResource):
-    """A `PrivateBucket` under the stack key whose uploads, notices and old versions expire after `expire_days`."""
+    """A `PrivateBucket` under the stack key whose uploads, claims, notices and old versions expire after
+    `expire_days`."""
 
     def __init__(
         self,
@@ -53,6 +56,13 @@ class Uploads(pulumi.ComponentResource):
                     "id": "expire-delivery-markers",
                     "status": "Enabled",
                     "filter": {"prefix": NOTICES_PREFIX},
+                    "expiration": {"days": expire_days},
+                },
+                {
+                    # A claim matters only while its job can still be delivered (SQS keeps a message 4 days).
+                    "id": "expire-email-claims",
+                    "status": "Enabled",
+                    "filter": {"prefix": CLAIMS_PREFIX},
                     "expiration": {"days": expire_days},
                 },
                 {
