@@ -59,7 +59,7 @@ if settings.serverless.enabled:
     pulumi.export("ordersUploadsBucket", orders.uploads_bucket)
     pulumi.export("ordersFailedEventsQueueUrl", orders.failed_events_queue_url)
 if settings.lightsail.enabled:
-    lightsail = LightsailSite(f"{prefix}-lightsail", settings.lightsail, tags=tags)
+    lightsail = LightsailSite(f"{prefix}-lightsail", settings.lightsail, tags=tags, domain=domain)
     pulumi.export("lightsailStaticIps", lightsail.static_ips)
     pulumi.export("lightsailUrls", lightsail.urls)
     pulumi.export("lightsailDatabaseEndpoints", lightsail.endpoints)

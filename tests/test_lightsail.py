@@ -30,11 +30,13 @@ from aws_compute_platform.lightsail.catalog import (
     DATABASE_BUNDLES,
     INSTANCE_BLUEPRINTS,
     INSTANCE_BUNDLES,
+    end_of_life_notice,
     withdrawal_notice,
 )
 from aws_compute_platform.lightsail.database import SPECIAL_CHARACTERS
 from aws_compute_platform.lightsail.instance import site_url
 from aws_compute_platform.lightsail.launch_scripts import shipped_launch_scripts
+from aws_compute_platform.lightsail.launch_settings import launch_script
 from aws_compute_platform.lightsail.peering import DefaultVpcPeeringProvider
 from plan import Plan, PlannedResource, run_stack
 from plan.engine import ROOT
@@ -51,7 +53,8 @@ WORLD = {"0.0.0.0/0", "::/0"}
 BOOT_SCRIPT = ROOT / "src" / "aws_compute_platform" / "lightsail" / "boot" / "wordpress.sh"
 BITNAMI_BLUEPRINTS = {"wordpress", "lamp_8_bitnami", "nodejs", "nginx"}
 
-# Two instances (one importing an SSH key, SSH from an IPv4 and an IPv6 admin network) and two databases.
+# Two instances (one dualstack importing an SSH key, SSH from an IPv4 and an IPv6 admin network; one IPv4-only) and
+# two databases (one on an engine version past its end of life).
 BIGGER_SITE: dict[str, Any] = {
     "instances": [
         {
@@ -67,6 +70,7 @@ BIGGER_SITE: dict[str, Any] = {
             "blueprint": "ubuntu_24_04",
             "bundle": "micro_3_0",
             "keyPairName": "ops",
+            "ipAddressType": "ipv4",
             "ports": [{"port": 8000, "toPort": 8010, "cidrs": ["198.51.100.0/24"]}],
         },
     ],
@@ -142,13 +146,19 @@ def test_dev_ships_a_wordpress_site_on_the_smallest_bundle_with_a_mysql_database
     # An OS-only blueprint Lightsail itself provides; WordPress comes from the launch script.
     assert instance.inputs["blueprintId"] == "ubuntu_24_04"
     assert INSTANCE_BLUEPRINTS["ubuntu_24_04"].withdrawn is None
-    assert instance.inputs["userData"] == BOOT_SCRIPT.read_text(encoding="utf-8")
+    # The shipped script, with this instance's firewall and (no domain in dev) no site name written in.
+    config = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"]
+    (blog,) = lightsail_args(config[LIGHTSAIL]).instances
+    assert instance.inputs["userData"] == launch_script(blog, None)
+    assert "readonly SITE_NAME=''" in instance.inputs["userData"]
     cheapest = min(INSTANCE_BUNDLES, key=lambda b: INSTANCE_BUNDLES[b].monthly_usd)
     assert instance.inputs["bundleId"] == cheapest == "nano_3_0"
     # No zone named: the region's first.
     assert instance.inputs["availabilityZone"] == "us-east-1a"
     (database,) = dev_plan.of_type(DATABASE)
-    assert database.inputs["blueprintId"] == "mysql_8_0"
+    # MySQL for WordPress, on the LTS version that is still supported (8.0 reached its end of life in April 2026).
+    assert database.inputs["blueprintId"] == "mysql_8_4"
+    assert DATABASE_BLUEPRINTS["mysql_8_4"].end_of_life is None
     assert database.inputs["bundleId"] == "micro_2_0"
 
 
@@ -167,6 +177,7 @@ def test_every_id_in_the_stack_files_is_a_known_current_one() -> None:
             assert instance["bundle"] in INSTANCE_BUNDLES
         for database in section.get("databases", []):
             assert database["blueprint"] in DATABASE_BLUEPRINTS
+            assert DATABASE_BLUEPRINTS[database["blueprint"]].end_of_life is None, database["blueprint"]
             assert database["bundle"] in DATABASE_BUNDLES
 
 
@@ -184,6 +195,24 @@ def test_each_instance_gets_its_own_static_ip_attached(which: str, request: pyte
     assert attached == sorted(i.outputs["name"] for i in instances)
     # Every static IP is attached (an unattached one is billed), and none twice.
     assert sorted(a.inputs["staticIpName"] for a in attachments) == sorted(static_ip_names)
+
+
+@pytest.mark.parametrize("which", ["dev", "bigger"])
+def test_a_static_ip_attachment_is_deleted_before_it_is_replaced_and_follows_its_instance(
+    which: str, request: pytest.FixtureRequest
+) -> None:
+    """The provider's delete is DetachStaticIp(staticIpName): made create-first, a replacement would attach the
+    address to the new instance and then detach it from there. The instance's name is Pulumi's choice, so a
+    replaced instance has a new name, and the attachment (instanceName forces a new one) is replaced with it."""
+    plan: Plan = request.getfixturevalue(f"{which}_plan")
+    instances = {i.outputs["name"]: i for i in plan.of_type(INSTANCE)}
+    attachments = plan.of_type(ATTACHMENT)
+    assert attachments and len(attachments) == len(instances)
+    for attachment in attachments:
+        assert attachment.delete_before_replace, attachment.name
+        instance = instances[attachment.inputs["instanceName"]]
+        assert attachment.property_dependencies["instanceName"] == [instance.urn]
+        assert "name" not in instance.inputs  # auto-named: a replacement gets a new name
 
 
 def test_the_outputs_give_each_instance_its_static_ip_and_url(dev_plan: Plan) -> None:
@@ -211,7 +240,7 @@ def test_dev_public_ports_are_exactly_the_configured_ones(dev_plan: Plan) -> Non
     (ports,) = dev_plan.of_type(PORTS)
     assert ports.inputs["instanceName"] == instance.outputs["name"]
     assert port_set(ports) == {
-        ("tcp", 22, 22, frozenset({"203.0.113.0/24"}), frozenset()),
+        ("tcp", 22, 22, frozenset({"203.0.113.0/24"}), frozenset({"2001:db8::/32"})),
         ("tcp", 80, 80, frozenset({"0.0.0.0/0"}), frozenset({"::/0"})),
         ("tcp", 443, 443, frozenset({"0.0.0.0/0"}), frozenset({"::/0"})),
     }
@@ -231,6 +260,73 @@ def test_every_port_rule_sets_both_cidr_lists(dev_plan: Plan, bigger_plan: Plan)
     for plan in (dev_plan, bigger_plan):
         for ports in plan.of_type(PORTS):
             assert all("cidrs" in p and "ipv6Cidrs" in p for p in ports.inputs["portInfos"])
+
+
+def instances_and_ports(plan: Plan) -> list[tuple[PlannedResource, PlannedResource]]:
+    """Each instance with its public ports resource."""
+    ports = {p.inputs["instanceName"]: p for p in plan.of_type(PORTS)}
+    return [(i, ports[i.outputs["name"]]) for i in plan.of_type(INSTANCE)]
+
+
+@pytest.mark.parametrize("which", ["dev", "bigger"])
+def test_every_instance_sets_its_ip_address_type_and_no_rule_leaves_a_family_to_lightsail(
+    which: str, request: pytest.FixtureRequest
+) -> None:
+    """The provider drops an empty source list, and Lightsail opens a family with no sources to everyone: on a
+    dualstack instance every rule names both families, on an ipv4 one no rule names IPv6."""
+    plan: Plan = request.getfixturevalue(f"{which}_plan")
+    pairs = instances_and_ports(plan)
+    assert pairs
+    for instance, ports in pairs:
+        address_type = instance.inputs["ipAddressType"]
+        assert address_type in ("dualstack", "ipv4")
+        for rule in ports.inputs["portInfos"]:
+            assert rule["cidrs"], (instance.name, rule)
+            if address_type == "dualstack":
+                assert rule["ipv6Cidrs"], (instance.name, rule)
+            else:
+                assert rule["ipv6Cidrs"] == [] or rule["ipv6Cidrs"] == ["::/0"], (instance.name, rule)
+
+
+def test_the_bigger_site_covers_both_address_types(bigger_plan: Plan) -> None:
+    types = {i.name.rsplit("-", 1)[-1]: i.inputs["ipAddressType"] for i in bigger_plan.of_type(INSTANCE)}
+    assert types == {"shop": "dualstack", "api": "ipv4"}
+
+
+@pytest.mark.parametrize(
+    ("address_type", "cidrs", "problem"),
+    [
+        ("dualstack", ["198.51.100.0/24"], "names no IPv6 network"),
+        ("dualstack", ["2001:db8::/32"], "names no IPv4 network"),
+        ("dualstack", ["0.0.0.0/0"], "names no IPv6 network"),
+        ("ipv4", ["198.51.100.0/24", "2001:db8::/32"], "ipAddressType is ipv4"),
+    ],
+)
+def test_a_rule_that_would_leave_one_family_open_to_everyone_is_refused(
+    address_type: str, cidrs: list[str], problem: str
+) -> None:
+    problems = refused(instance_raw(ipAddressType=address_type, ports=[{"port": 80}, {"port": 8080, "cidrs": cidrs}]))
+    assert [p.key for p in problems] == [f"{LIGHTSAIL}.instances[0].ports[1].cidrs"]
+    assert problem in problems[0].problem
+
+
+@pytest.mark.parametrize(
+    ("address_type", "cidrs"),
+    [("dualstack", ["198.51.100.0/24", "2001:db8::/32"]), ("ipv4", ["198.51.100.0/24"]), ("dualstack", None)],
+)
+def test_rules_naming_exactly_the_instances_families_are_accepted(address_type: str, cidrs: list[str] | None) -> None:
+    rule: dict[str, Any] = {"port": 8080} if cidrs is None else {"port": 8080, "cidrs": cidrs}
+    args = lightsail_args(instance_raw(ipAddressType=address_type, ports=[rule]))
+    (instance,) = args.instances
+    assert instance.ip_address_type == address_type
+    assert instance.port_rules[0].ipv4_cidrs
+    assert bool(instance.port_rules[0].ipv6_cidrs) == (address_type == "dualstack")
+
+
+def test_the_ip_address_type_defaults_to_dualstack_and_is_a_choice() -> None:
+    assert lightsail_args(instance_raw(ports=[{"port": 80}])).instances[0].ip_address_type == "dualstack"
+    problems = refused(instance_raw(ipAddressType="ipv6"))
+    assert [p.key for p in problems] == [f"{LIGHTSAIL}.instances[0].ipAddressType"]
 
 
 def test_public_ports_are_deleted_before_they_are_replaced(dev_plan: Plan, bigger_plan: Plan) -> None:
@@ -502,6 +598,29 @@ def test_the_fixed_monthly_price_is_the_sum_of_the_bundles() -> None:
 # -- withdrawn blueprints -----------------------------------------------------------------------------------------
 
 
+def test_mysql_8_0_is_marked_past_its_end_of_life_and_the_current_ones_are_not() -> None:
+    past = {b for b, blueprint in DATABASE_BLUEPRINTS.items() if blueprint.end_of_life is not None}
+    assert past == {"mysql_8_0"}
+    end = DATABASE_BLUEPRINTS["mysql_8_0"].end_of_life
+    assert end is not None and end.date == "2026-04-30" and "mysql_8_4" in end.alternative
+    assert "mysql_8_4" in DATABASE_BLUEPRINTS
+    for blueprint in set(DATABASE_BLUEPRINTS) - past:
+        assert end_of_life_notice(blueprint) is None
+
+
+def test_a_database_past_its_end_of_life_is_warned_about_and_a_current_one_is_not(
+    bigger_run: tuple[Plan, mock.MagicMock],
+) -> None:
+    _, warn = bigger_run
+    (call,) = [c for c in warn.call_args_list if "Lightsail database" in str(c.args[0])]
+    message = call.args[0]
+    for expected in ("'shopdb'", "'mysql_8_0'", "end of life", "2026-04-30", "mysql_8_4", "update-relational-database"):
+        assert expected in message
+    resource = call.kwargs["resource"]
+    assert isinstance(resource, aws.lightsail.Database)
+    assert resource._name.endswith("-shopdb")
+
+
 def test_every_bitnami_application_blueprint_is_marked_withdrawn_and_no_os_blueprint_is() -> None:
     withdrawn = {b for b, blueprint in INSTANCE_BLUEPRINTS.items() if blueprint.withdrawn is not None}
     assert withdrawn == BITNAMI_BLUEPRINTS
@@ -528,7 +647,7 @@ def test_an_instance_on_a_withdrawn_blueprint_is_warned_about_and_an_os_blueprin
     bigger_run: tuple[Plan, mock.MagicMock],
 ) -> None:
     _, warn = bigger_run
-    lightsail_warnings = [c for c in warn.call_args_list if "Lightsail" in str(c.args[0])]
+    lightsail_warnings = [c for c in warn.call_args_list if "Lightsail instance" in str(c.args[0])]
     # `shop` is on lamp_8_bitnami; `api` is on ubuntu_24_04 and gets no warning.
     (call,) = lightsail_warnings
     message = call.args[0]
@@ -548,9 +667,14 @@ def test_the_boot_script_is_valid_bash() -> None:
     assert result.returncode == 0, result.stderr
 
 
-def test_the_boot_script_passes_shellcheck() -> None:
+@pytest.mark.parametrize("site_name", [None, "blog.example.org"])
+def test_the_boot_script_passes_shellcheck(site_name: str | None, tmp_path: Path) -> None:
+    """As Lightsail receives it: with the instance's settings written in, with and without a site name."""
+    (blog,) = lightsail_args(instance_raw(launchScript="wordpress")).instances
+    rendered = tmp_path / "wordpress.sh"
+    rendered.write_text(launch_script(blog, site_name) or "", encoding="utf-8")
     shellcheck = Path(sys.executable).parent / "shellcheck"
-    result = subprocess.run([str(shellcheck), str(BOOT_SCRIPT)], capture_output=True, text=True, check=False)
+    result = subprocess.run([str(shellcheck), str(rendered)], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout
 
 
@@ -788,3 +912,30 @@ def test_the_readme_says_how_to_finish_the_wordpress_setup_and_why_bitnami_is_go
         assert needed in section, needed
     # The login file the README names is the one the launch script writes.
     assert "readonly SETUP_LOGIN=/root/wordpress-setup-login" in BOOT_SCRIPT.read_text(encoding="utf-8")
+
+
+# -- a domain: names and HTTPS -------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def domain_plan() -> Plan:
+    """The dev stack with a hosted zone set as the stack's domain."""
+    return run_stack("dev", {"aws-compute-platform:domain": "example.org"})
+
+
+def test_with_a_domain_each_instance_gets_an_a_record_to_its_static_ip(domain_plan: Plan, dev_plan: Plan) -> None:
+    (instance,) = domain_plan.of_type(INSTANCE)
+    (static_ip,) = domain_plan.of_type(STATIC_IP)
+    records = [r for r in domain_plan.of_type("aws:route53/record:Record") if r.inputs["name"] == "blog.example.org"]
+    (record,) = records
+    # A static IP is no AWS alias target: a plain A record holds its address.
+    assert record.inputs["type"] == "A" and "aliases" not in record.inputs
+    assert record.inputs["records"] == [static_ip.outputs["ipAddress"]]
+    assert record.property_dependencies["records"] == [static_ip.urn]
+    (zone_lookup_id,) = {r.inputs["zoneId"] for r in domain_plan.of_type("aws:route53/record:Record")}
+    assert zone_lookup_id.startswith("Z")
+    assert domain_plan.by_urn(record.parent).type == "acp:lightsail:LightsailInstance"
+    assert "readonly SITE_NAME=blog.example.org\n" in instance.inputs["userData"]
+    assert domain_plan.outputs["lightsailUrls"] == {"blog": "https://blog.example.org/"}
+    # Without a domain: no record, and the script serves plain HTTP.
+    assert not [r for r in dev_plan.of_type("aws:route53/record:Record") if "lightsail" in r.name]

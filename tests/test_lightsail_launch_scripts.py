@@ -10,6 +10,7 @@ import pytest
 from aws_compute_platform.config import SettingsError
 from aws_compute_platform.lightsail.args import LightsailArgs, LightsailInstanceArgs
 from aws_compute_platform.lightsail.launch_scripts import shipped_launch_script, shipped_launch_scripts
+from aws_compute_platform.lightsail.launch_settings import MARKER, launch_script
 from plan import Plan
 from plan.engine import ROOT
 
@@ -49,8 +50,22 @@ def test_a_shipped_script_is_read_from_the_package_whatever_the_working_director
 
 
 def test_the_dev_stack_names_the_shipped_wordpress_script(dev_plan: Plan) -> None:
+    """The shipped script as it is, except its settings marker, which holds the instance's firewall and site name."""
     (blog,) = dev_plan.of_type(INSTANCE)
-    assert blog.inputs["userData"] == shipped_launch_script("wordpress")
+    head, tail = shipped_launch_script("wordpress").split(MARKER)
+    assert blog.inputs["userData"].startswith(head) and blog.inputs["userData"].endswith(tail)
+    assert MARKER not in blog.inputs["userData"]
+
+
+def test_every_shipped_script_holds_the_settings_marker_once() -> None:
+    for name in shipped_launch_scripts():
+        assert shipped_launch_script(name).count(MARKER) == 1, name
+
+
+def test_a_script_of_the_users_own_is_used_exactly_as_given() -> None:
+    own = "#!/bin/bash\n# @instance-settings@\necho ours\n"
+    spec = LightsailInstanceArgs(**instance(user_data=own))
+    assert launch_script(spec, "blog.example.org") == own
 
 
 def test_an_unknown_launch_script_is_refused_listing_the_shipped_ones() -> None:

@@ -10,6 +10,7 @@ import pytest
 from aws_compute_platform.config import SettingsError
 from aws_compute_platform.lightsail.args import LightsailArgs, zone_problems
 from aws_compute_platform.lightsail.launch_scripts import shipped_launch_script
+from aws_compute_platform.lightsail.launch_settings import MARKER
 from aws_compute_platform.lightsail.site import LightsailSite
 from aws_compute_platform.settings import StackSettings, parse_settings
 from plan import run_program
@@ -103,10 +104,11 @@ def test_the_site_builds_alone_from_args_made_in_python_with_plain_tags() -> Non
                     "blueprint": "ubuntu_24_04",
                     "bundle": "nano_3_0",
                     "launch_script": "wordpress",
+                    "ip_address_type": "ipv4",
                     "ports": [{"port": 22, "cidrs": ["203.0.113.0/24"]}, {"port": 80}, {"port": 443}],
                 }
             ],
-            databases=[{"name": "blogdb", "blueprint": "mysql_8_0", "bundle": "micro_2_0"}],
+            databases=[{"name": "blogdb", "blueprint": "mysql_8_4", "bundle": "micro_2_0"}],
         )
         site = LightsailSite("blog", args, tags={"Owner": "web-team"})
         pulumi.export("urls", site.urls)
@@ -115,7 +117,12 @@ def test_the_site_builds_alone_from_args_made_in_python_with_plain_tags() -> Non
     (instance,) = plan.of_type("aws:lightsail/instance:Instance")
     assert instance.inputs["availabilityZone"] == "eu-west-3a"
     assert instance.inputs["tags"] == {"Owner": "web-team", "Name": "blog-blog", "Bundle": "nano_3_0"}
-    assert instance.inputs["userData"] == shipped_launch_script("wordpress")
+    assert instance.inputs["ipAddressType"] == "ipv4"
+    # The shipped script with the instance's firewall written in, in place of its settings marker.
+    shipped = shipped_launch_script("wordpress")
+    head, tail = shipped.split(MARKER)
+    assert instance.inputs["userData"].startswith(head) and instance.inputs["userData"].endswith(tail)
+    assert "ufw allow proto tcp from 203.0.113.0/24 to any port 22\n" in instance.inputs["userData"]
     (database,) = plan.of_type("aws:lightsail/database:Database")
     assert database.inputs["availabilityZone"] == "eu-west-3a"
     assert plan.by_urn(instance.parent).type == "acp:lightsail:LightsailInstance"

@@ -118,7 +118,19 @@ def test_the_instance_its_volumes_its_address_and_its_group_carry_cost_tags(dev_
     for tags in (instance.inputs["tags"], instance.inputs["volumeTags"]):
         assert tags["CostCenter"] == "cc-1234" and tags["Environment"] == "dev"
     assert instance.inputs["volumeTags"]["Name"] == "aws-compute-platform-dev-web-volume"
-    for resource in dev_plan.within(dev_plan.named("aws-compute-platform-dev-web")):
+    resources = [
+        r
+        for r in dev_plan.within(dev_plan.named("aws-compute-platform-dev-web"))
+        # Components carry no tags, and IAM has no tags for a policy attachment.
+        if r.custom and r.type != "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+    ]
+    assert {r.type for r in resources} >= {
+        INSTANCE,
+        EIP,
+        "aws:iam/role:Role",
+        "aws:iam/instanceProfile:InstanceProfile",
+    }
+    for resource in resources:
         assert resource.inputs["tags"]["Owner"] == "platform-team", resource.name
 
 

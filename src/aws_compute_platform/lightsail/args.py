@@ -186,7 +186,8 @@ class LightsailPortArgs(ArgsModel):
     """The transport protocol."""
     cidrs: tuple[Cidr, ...] | None = Field(None, validate_default=True)
     """IPv4 and IPv6 networks that may connect; leave it out to open the port to everyone. A range holding port 22
-    (tcp) must name its admin networks and may not include 0.0.0.0/0 or ::/0."""
+    (tcp) must name its admin networks and may not include 0.0.0.0/0 or ::/0. On a dualstack instance, name networks
+    of both families (an IPv4-only list would leave IPv6 open to everyone)."""
 
     @field_validator("to_port")
     @classmethod
@@ -235,6 +236,13 @@ class LightsailPortArgs(ArgsModel):
         return tuple(c for c in self.cidrs if ipaddress.ip_network(c).version == 6)
 
     @property
+    def families(self) -> set[int]:
+        """The IP versions the rule names sources for (both when it is open to everyone)."""
+        if self.cidrs is None:
+            return {4, 6}
+        return {ipaddress.ip_network(c).version for c in self.cidrs}
+
+    @property
     def covers_ssh(self) -> bool:
         return self.protocol == "tcp" and self.from_port <= SSH_PORT <= self.last_port
 
@@ -248,6 +256,34 @@ class LightsailPortArgs(ArgsModel):
 
 
 # -- instances ----------------------------------------------------------------------------------------------------
+
+
+def _family_problems(ports: Sequence[LightsailPortArgs], ip_address_type: str | None) -> list[Problem]:
+    """Port rules whose sources leave one IP family to Lightsail's default, which is everyone.
+
+    The provider sends a source list only when it is not empty (terraform-provider-aws
+    internal/service/lightsail/instance_public_ports.go, `expandPortInfo`: `if v.Len() > 0`), so a rule naming
+    only IPv4 networks reaches PutInstancePublicPorts with no `ipv6Cidrs`, and Lightsail opens a family a PortInfo
+    names no source for to every address (the project's issue 16; the perpetual plan changes this resource shows are
+    hashicorp/terraform-provider-aws#30286, named in #37703). Every rule therefore names both families on a
+    dualstack instance, and only IPv4 on an ipv4 one.
+    """
+    found: list[Problem] = []
+    for i, rule in enumerate(ports):
+        if rule.cidrs is None:
+            continue
+        if ip_address_type == "ipv4" and 6 in rule.families:
+            problem = "names IPv6 networks, but ipAddressType is ipv4 (the instance has no IPv6 address)"
+            found.append(((i, "cidrs"), problem, list(rule.cidrs)))
+        elif ip_address_type == "dualstack" and rule.families != {4, 6}:
+            missing = "IPv6" if 4 in rule.families else "IPv4"
+            problem = (
+                f"names no {missing} network: on a dualstack instance Lightsail would open {rule.label} to every "
+                f"{missing} address. Add the {missing} networks that may connect, or set ipAddressType: ipv4 "
+                "(for IPv4-only rules)"
+            )
+            found.append(((i, "cidrs"), problem, list(rule.cidrs)))
+    return found
 
 
 def _ports_required(schema: dict[str, Any]) -> None:
@@ -269,6 +305,9 @@ class LightsailInstanceArgs(ArgsModel):
     """An instance bundle id from the catalogue (e.g. nano_3_0)."""
     availability_zone: Zone | None = None
     """A zone of the stack's region; defaults to the region's first (`<region>a`)."""
+    ip_address_type: Literal["dualstack", "ipv4"] = "dualstack"
+    """dualstack (a public IPv4 and an IPv6 address) or ipv4 (no IPv6 address): set on the instance explicitly, and
+    it decides which source lists every port rule must name."""
     ports: tuple[LightsailPortArgs, ...] | None = Field(None, validate_default=True, json_schema_extra={"minItems": 1})
     """Every public port, and nothing else is open. Required: Lightsail's defaults open 22 to the world."""
     key_pair_name: str | None = None
@@ -295,7 +334,7 @@ class LightsailInstanceArgs(ArgsModel):
     @field_validator("ports")
     @classmethod
     def _every_port_listed_once(
-        cls, ports: tuple[LightsailPortArgs, ...] | None
+        cls, ports: tuple[LightsailPortArgs, ...] | None, info: ValidationInfo
     ) -> tuple[LightsailPortArgs, ...] | None:
         if ports is None:
             message = "is required: list every public port (Lightsail's defaults open 22 to the world)"
@@ -309,6 +348,7 @@ class LightsailInstanceArgs(ArgsModel):
             if rule.label in seen:
                 found.append(((), "lists the same port twice", rule.label))
             seen.add(rule.label)
+        found += _family_problems(ports, info.data.get("ip_address_type"))
         _refuse(cls.__name__, found)
         return ports
 

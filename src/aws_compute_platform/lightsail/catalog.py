@@ -51,6 +51,15 @@ class Withdrawal:
 
 
 @dataclass(frozen=True)
+class EndOfLife:
+    """The engine's community stopped fixing it, security holes included: existing databases keep running."""
+
+    date: str
+    source: str
+    alternative: str
+
+
+@dataclass(frozen=True)
 class Blueprint:
     """An image: an operating system alone, or an application on one; for databases, an engine version."""
 
@@ -58,6 +67,7 @@ class Blueprint:
     source: str
     checked: str = CHECKED
     withdrawn: Withdrawal | None = None
+    end_of_life: EndOfLife | None = None
 
 
 # Linux/Unix instance plans with a public IPv4 address (the `_3_0` generation; `_2_0` is the legacy one).
@@ -105,10 +115,29 @@ INSTANCE_BLUEPRINTS: dict[str, Blueprint] = {
 
 _DB_IN_USE = "in use with create-relational-database / aws_lightsail_database in public code"
 
+# MySQL 8.0's community support ended in April 2026 (Oracle's lifetime support policy for MySQL 8.0: April 2026;
+# MySQL 8.4 is the LTS release that follows it, supported to April 2032). Lightsail offers MySQL 8.4 as
+# `mysql_8_4`: a public project's recorded output of `aws lightsail get-relational-database-blueprints` (us-east-2,
+# 2026) lists it as the MySQL engine default (engineVersion 8.4.11, isEngineDefault true), and a database created
+# from the console there reports "MySQL DB (8.4.11)". AWS's own docs and the aws-cli example still show only 5.x and
+# 8.0 ids: confirm with the command above in your account before relying on it.
+MYSQL_8_0_END_OF_LIFE = EndOfLife(
+    date="2026-04-30",
+    source="Oracle Lifetime Support Policy: MySQL 8.0 premier support and community bug fixes end April 2026",
+    alternative="mysql_8_4 (MySQL 8.4 LTS)",
+)
+
 DATABASE_BLUEPRINTS: dict[str, Blueprint] = {
+    "mysql_8_4": Blueprint(
+        "MySQL 8.4 LTS",
+        "aws lightsail get-relational-database-blueprints output recorded in a public project (us-east-2, 2026): "
+        "mysql_8_4, engineVersion 8.4.11, isEngineDefault true",
+        checked="2026-12-02",
+    ),
     "mysql_8_0": Blueprint(
         "MySQL 8.0",
         "pulumi-aws 7.51 lightsail.Database docstring; the aws-cli get-relational-database-blueprints example",
+        end_of_life=MYSQL_8_0_END_OF_LIFE,
     ),
     "postgres_15": Blueprint("PostgreSQL 15", _DB_IN_USE),
     "postgres_16": Blueprint("PostgreSQL 16", _DB_IN_USE),
@@ -137,6 +166,19 @@ def withdrawal_notice(blueprint_id: str) -> str | None:
         f"blueprint '{blueprint_id}' ({INSTANCE_BLUEPRINTS[blueprint_id].description}) was withdrawn on "
         f"{withdrawal.date} ({withdrawal.source}); creating a new instance from it will likely fail. "
         f"Use {withdrawal.alternative}."
+    )
+
+
+def end_of_life_notice(database_blueprint: str) -> str | None:
+    """What to tell the user of a database blueprint whose engine version is out of support; None while supported."""
+    end = DATABASE_BLUEPRINTS[database_blueprint].end_of_life
+    if end is None:
+        return None
+    return (
+        f"blueprint '{database_blueprint}' ({DATABASE_BLUEPRINTS[database_blueprint].description}) reached its "
+        f"community end of life on {end.date} ({end.source}): it gets no more security fixes. Use {end.alternative} "
+        "for a new database; an existing one moves with `aws lightsail update-relational-database "
+        "--relational-database-blueprint-id` (changing the blueprint in the stack file replaces the database)."
     )
 
 

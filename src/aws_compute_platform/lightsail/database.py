@@ -10,6 +10,7 @@ import pulumi_random as random
 
 from aws_compute_platform.foundation.tags import tagged
 from aws_compute_platform.lightsail.args import LightsailDatabaseArgs
+from aws_compute_platform.lightsail.catalog import end_of_life_notice
 
 # The master password may hold any printable ASCII character except "/", '"' and "@" (CreateRelationalDatabase).
 # RandomPassword's default special set includes "@", so the allowed ones are given explicitly.
@@ -62,6 +63,11 @@ class LightsailDatabase(pulumi.ComponentResource):
             # database: delete first. When protected the database is never replaced silently.
             opts=pulumi.ResourceOptions(parent=self, protect=protect, delete_before_replace=True),
         )
+        # An engine version out of support is still accepted (a running database must not be replaced by a stack
+        # file edit), but never silently.
+        notice = end_of_life_notice(args.blueprint)
+        if notice is not None:
+            pulumi.log.warn(f"Lightsail database '{args.name}': {notice}", resource=self.database)
         self.endpoint: pulumi.Output[str] = pulumi.Output.concat(
             self.database.master_endpoint_address, ":", self.database.master_endpoint_port.apply(str)
         )

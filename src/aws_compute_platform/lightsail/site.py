@@ -7,6 +7,10 @@ and a final snapshot on deletion when data is protected. Blueprint and bundle id
 `lightsail/catalog.py` when the Args are built; an instance on a blueprint its publisher withdrew (Bitnami's
 application blueprints) is built as asked but warned about on `pulumi preview` and `pulumi up`.
 
+With a hosted zone (`domain`, the stack's `domain`), each instance is also named `<instance>.<zone>` by an A record
+to its static IP, and a shipped launch script obtains a Let's Encrypt certificate for that name and serves the site
+only over HTTPS.
+
 The site lives in the region of its AWS provider; a zone left out is that region's first (`<region>a`).
 """
 
@@ -17,6 +21,7 @@ from collections.abc import Mapping
 import pulumi
 import pulumi_aws as aws
 
+from aws_compute_platform.foundation.domain import Domain
 from aws_compute_platform.lightsail.args import LightsailArgs
 from aws_compute_platform.lightsail.database import LightsailDatabase
 from aws_compute_platform.lightsail.instance import LightsailInstance, site_url
@@ -31,6 +36,7 @@ class LightsailSite(pulumi.ComponentResource):
         name: str,
         args: LightsailArgs,
         tags: Mapping[str, str],
+        domain: Domain | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("acp:lightsail:LightsailSite", name, None, opts)
@@ -46,6 +52,7 @@ class LightsailSite(pulumi.ComponentResource):
                 snapshot_time=args.snapshot_time if args.snapshots else None,
                 protect=args.protect,
                 tags=tags,
+                domain=domain,
                 opts=child,
             )
             for spec in args.instances

@@ -234,6 +234,54 @@ class KeyPairArgs(ArgsModel):
         return self
 
 
+# -- instance profile -----------------------------------------------------------------------------------------------
+
+# The AWS managed policy Session Manager needs on an instance (ssm, ssmmessages, ec2messages): a shell without port 22
+# (https://docs.aws.amazon.com/systems-manager/latest/userguide/setup-instance-permissions.html).
+SSM_MANAGED_INSTANCE_CORE = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
+# IAM's quota "Managed policies attached to an IAM role" is 10 unless raised (IAM and AWS STS quotas).
+MAX_MANAGED_POLICIES = 10
+_POLICY_ARN = re.compile(r"arn:aws(-cn|-us-gov)?:iam::(aws|\d{12}):policy/([\w+=,.@-]+/)*[\w+=,.@-]{1,128}")
+# AWS managed policies that hand a server (and whoever gets a shell on it) the account: never on a server's role.
+_TOO_BROAD = ("AdministratorAccess", "PowerUserAccess", "IAMFullAccess")
+
+
+class InstanceProfileArgs(ArgsModel):
+    """The server's IAM role, through an instance profile: Session Manager only, unless more policies are named."""
+
+    config_key = "aws-compute-platform:servers[].instanceProfile"
+
+    enabled: Flag = True
+    """Give the server a role (named under the project's prefix, with the stack's permissions boundary)."""
+    managed_policy_arns: tuple[str, ...] = Field(
+        (SSM_MANAGED_INSTANCE_CORE,), min_length=1, max_length=MAX_MANAGED_POLICIES
+    )
+    """Managed policies attached to the role; AmazonSSMManagedInstanceCore alone by default (Session Manager). Name
+    it again when adding others, or Session Manager stops working."""
+
+    @field_validator("managed_policy_arns")
+    @classmethod
+    def _policies(cls, arns: tuple[str, ...]) -> tuple[str, ...]:
+        found: list[tuple[tuple[str | int, ...], str, Any]] = []
+        for i, arn in enumerate(arns):
+            if not _POLICY_ARN.fullmatch(arn):
+                found.append(((i,), "must be a managed policy ARN such as " + SSM_MANAGED_INSTANCE_CORE, arn))
+            elif arn.split("/")[-1] in _TOO_BROAD and ":iam::aws:" in arn:
+                found.append(((i,), "must not give a server the whole account; name a narrower policy", arn))
+            elif [a.split("/")[-1] for a in arns].index(arn.split("/")[-1]) != i:
+                found.append(((i,), "is listed more than once (or another ARN names a policy of that name)", arn))
+        if found:
+            raise located("InstanceProfileArgs", *found)
+        return arns
+
+    @model_validator(mode="after")
+    def _policies_only_when_enabled(self) -> InstanceProfileArgs:
+        if not self.enabled and "managed_policy_arns" in self.model_fields_set:
+            problem = "applies only with enabled: true (a server without a role has no policies)"
+            raise located("InstanceProfileArgs", (("managedPolicyArns",), problem, _HIDDEN))
+        return self
+
+
 # -- the server -----------------------------------------------------------------------------------------------------
 
 
@@ -290,6 +338,8 @@ class ServerArgs(ArgsModel):
     """Burstable types only: standard (the default, caps cost) or unlimited (bills surplus CPU)."""
     key_pair: KeyPairArgs | None = None
     """SSH access: an existing key pair's name or a public key; none by default (use Session Manager)."""
+    instance_profile: InstanceProfileArgs = Field(default_factory=InstanceProfileArgs)
+    """The server's IAM role: AmazonSSMManagedInstanceCore alone by default, so Session Manager reaches it."""
     root_volume: RootVolumeArgs = Field(default_factory=RootVolumeArgs)
     """The boot disk."""
     volumes: tuple[VolumeArgs, ...] = ()
@@ -456,6 +506,8 @@ def _placement_problems(server: ServerArgs, key: str, *, az_count: int, region: 
 
 __all__ = [
     "ADMIN_PORTS",
+    "SSM_MANAGED_INSTANCE_CORE",
+    "InstanceProfileArgs",
     "KeyPairArgs",
     "PortRule",
     "RootVolumeArgs",

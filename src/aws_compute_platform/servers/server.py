@@ -2,8 +2,9 @@
 
 Each console step is a setting of `ServerArgs`: image (trusted sources only, see `foundation/images.py`), instance
 type, network (subnet tier and AZ), public address (none, auto-assigned or Elastic IP), shutdown behaviour,
-termination protection, storage (encrypted with the given key), tags, a security group of its own and an optional
-key pair. The server goes into any network with a VPC id and subnet ids (ours, or `ExistingNetwork`).
+termination protection, storage (encrypted with the given key), tags, a security group of its own, an optional
+key pair, and an instance profile whose role lets Session Manager in (`identity.py`). The server goes into any
+network with a VPC id and subnet ids (ours, or `ExistingNetwork`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from aws_compute_platform.foundation.network import NetworkRef
 from aws_compute_platform.foundation.tags import tagged
 from aws_compute_platform.servers.address import public_address
 from aws_compute_platform.servers.args import ServerArgs
+from aws_compute_platform.servers.identity import ServerIdentity
 from aws_compute_platform.servers.key_pair import server_key_pair
 from aws_compute_platform.servers.security_group import server_security_group
 from aws_compute_platform.servers.volumes import ebs_block_devices, root_block_device
@@ -44,6 +46,9 @@ class Server(pulumi.ComponentResource):
 
         self.security_group = server_security_group(name, args.ports, vpc_id=network.vpc_id, tags=tags, opts=child)
         self.key_pair, key_name = server_key_pair(name, args.key_pair, tags=tags, opts=child)
+        self.identity: ServerIdentity | None = None
+        if args.instance_profile.enabled:
+            self.identity = ServerIdentity(f"{name}-identity", args.instance_profile, tags=tags, opts=child)
         self.instance = aws.ec2.Instance(
             f"{name}-instance",
             ami=resolve_image(args.image, args.architecture, pulumi.InvokeOutputOptions(parent=self)),
@@ -52,6 +57,8 @@ class Server(pulumi.ComponentResource):
             vpc_security_group_ids=[self.security_group.id],
             associate_public_ip_address=args.public_ip != "none",
             key_name=key_name,
+            # Session Manager reaches the server through this role, without port 22.
+            iam_instance_profile=self.identity.profile_name if self.identity is not None else None,
             instance_initiated_shutdown_behavior=args.shutdown_behavior,
             disable_api_termination=args.termination_protection,
             credit_specification=(
