@@ -87,18 +87,19 @@ def test_both_tiers_use_launch_templates_with_imdsv2_only_and_gp3_root_volumes(s
         opts = options(env)
         assert opts[("aws:autoscaling:launchconfiguration", "DisableIMDSv1")] == "true"
         assert opts[("aws:autoscaling:launchconfiguration", "RootVolumeType")] == "gp3"
-        assert opts[("aws:ec2:instances", "InstanceTypes")] == "t4g.small"
+        assert opts[("aws:ec2:instances", "InstanceTypes")] == stack_config(stack_plan.stack)["instanceType"]
         assert opts[("aws:ec2:instances", "SupportedArchitectures")] == "arm64"
 
 
 def test_the_web_tier_has_an_application_load_balancer_in_public_subnets_and_instances_in_private_ones(
-    stack_plan: Plan,
+    prod_plan: Plan,
 ) -> None:
-    opts = options(environment(stack_plan, "WebServer"))
+    # prod's shape, unchanged; dev's web tier is a single instance instead (test_dev_cost.py).
+    opts = options(environment(prod_plan, "WebServer"))
     subnets = {tier: [] for tier in ("public", "private")}  # type: dict[str, list[str]]
-    for subnet in stack_plan.of_type("aws:ec2/subnet:Subnet"):
+    for subnet in prod_plan.of_type("aws:ec2/subnet:Subnet"):
         if subnet.inputs["tags"]["Tier"] in subnets:
-            subnets[subnet.inputs["tags"]["Tier"]].append(stack_plan.id_of(subnet))
+            subnets[subnet.inputs["tags"]["Tier"]].append(prod_plan.id_of(subnet))
     assert opts[("aws:elasticbeanstalk:environment", "LoadBalancerType")] == "application"
     assert opts[("aws:elasticbeanstalk:environment", "EnvironmentType")] == "LoadBalanced"
     assert sorted(opts[("aws:ec2:vpc", "ELBSubnets")].split(",")) == sorted(subnets["public"])
@@ -118,7 +119,8 @@ def test_each_tier_gets_only_its_own_options(stack_plan: Plan) -> None:
     web, worker = options(environment(stack_plan, "WebServer")), options(environment(stack_plan, "Worker"))
     assert not [k for k in web if k[0] == "aws:elasticbeanstalk:sqsd"]
     assert [k for k in worker if k[0] == "aws:elasticbeanstalk:sqsd"]
-    assert set(web) >= LOAD_BALANCER_OPTIONS
+    load_balanced = web[("aws:elasticbeanstalk:environment", "EnvironmentType")] == "LoadBalanced"
+    assert set(web) >= LOAD_BALANCER_OPTIONS if load_balanced else not LOAD_BALANCER_OPTIONS & set(web)
     shared = set(web) & set(worker)
     assert ("aws:autoscaling:asg", "MinSize") in shared and ("aws:ec2:vpc", "Subnets") in shared
 
@@ -278,6 +280,11 @@ def test_configuration_and_platform_changes_replace_instances_in_healthy_batches
     for tier, section in (("WebServer", "web"), ("Worker", "worker")):
         opts = options(environment(stack_plan, tier))
         assert opts[(ROLLING, "RollingUpdateEnabled")] == "true"
+        if opts.get(("aws:elasticbeanstalk:environment", "EnvironmentType")) == "SingleInstance":
+            # One instance: a new one passes its health checks before the old one goes (no batches to roll).
+            assert opts[(ROLLING, "RollingUpdateType")] == "Immutable"
+            assert opts[("aws:elasticbeanstalk:command", "DeploymentPolicy")] == "Immutable"
+            continue
         assert opts[(ROLLING, "RollingUpdateType")] == "Health"
         assert int(opts[(ROLLING, "MaxBatchSize")]) == config[section].get("updateBatchSize", 1)
         low, high = int(opts[("aws:autoscaling:asg", "MinSize")]), int(opts[("aws:autoscaling:asg", "MaxSize")])
@@ -545,7 +552,7 @@ def test_account_wide_volume_encryption_is_off_unless_asked_for(
 
 def test_with_a_certificate_the_web_tier_speaks_only_https(plan_with: Callable[..., Plan]) -> None:
     certificate = "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-1111-2222-3333-444455556666"
-    plan = plan_with("dev", {BEANSTALK: {**stack_config("dev"), "certificateArn": certificate}})
+    plan = plan_with("prod", {BEANSTALK: {**stack_config("prod"), "certificateArn": certificate}})
     opts = options(environment(plan, "WebServer"))
     assert opts[("aws:elbv2:listener:443", "Protocol")] == "HTTPS"
     assert opts[("aws:elbv2:listener:443", "SSLCertificateArns")] == certificate
@@ -562,6 +569,8 @@ def test_when_disabled_nothing_is_created(plan_with: Callable[..., Plan]) -> Non
 
 # -- configuration ---------------------------------------------------------------------------------------------------
 GOOD = {"enabled": True, "senderEmail": "payroll@example.com"}
+SINGLE = {"environmentType": "SingleInstance", "maxSize": 1}
+SINGLE_PUBLIC = {"web": SINGLE, "instanceSubnets": "public", "allowedCidrs": ["203.0.113.0/24"]}
 
 
 def python_names(raw: dict[str, Any]) -> dict[str, Any]:
@@ -606,6 +615,17 @@ def test_the_issue_config_shape_parses() -> None:
         ({"certificateArn": "my-cert"}, "certificateArn", "ACM certificate ARN"),
         ({"keepVersions": 1001}, "keepVersions", "at most 1000"),
         ({"logRetentionDays": 1096}, "logRetentionDays", "Elastic Beanstalk accepts"),
+        ({"web": {"environmentType": "SingleInstance"}}, "web.environmentType", "set web.maxSize to 1 (not 4)"),
+        ({"web": SINGLE, "allowedCidrs": ["203.0.113.0/24"]}, "instanceSubnets", "must be public"),
+        ({"instanceSubnets": "public"}, "instanceSubnets", "must be private while web.environmentType is Load"),
+        ({"web": SINGLE, "instanceSubnets": "public"}, "allowedCidrs", "is required while web.environmentType"),
+        ({"web": SINGLE, "instanceSubnets": "public", "allowedCidrs": ["0.0.0.0/0"]}, "allowedCidrs[0]", "internet"),
+        ({"allowedCidrs": ["203.0.113.0/24"]}, "allowedCidrs", "applies to a SingleInstance web tier only"),
+        (
+            {**SINGLE_PUBLIC, "certificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/0a1b"},
+            "certificateArn",
+            "needs web.environmentType LoadBalanced",
+        ),
     ],
 )
 def test_bad_settings_are_refused_with_the_key_named(raw: dict[str, Any], key: str, problem: str) -> None:
@@ -660,11 +680,15 @@ def beanstalk_problems(stack_name: str | None = None, **overrides: Any) -> list[
     return [p for p in failure.value.problems if p.key.startswith(BEANSTALK)]
 
 
+# prod's payroll: a load-balanced web tier, instances in private subnets.
+LOAD_BALANCED = stack_config("prod")
+
+
 @pytest.mark.parametrize(
     ("overrides", "key", "problem"),
     [
-        ({"network": {"azCount": 1, "natGateways": "single"}}, "enabled", "azCount >= 2"),
-        ({"network": {"azCount": 2, "natGateways": "none"}}, "enabled", "natGateways"),
+        ({"network": {"azCount": 1, "natGateways": "single"}, "beanstalk": LOAD_BALANCED}, "enabled", "azCount >= 2"),
+        ({"network": {"azCount": 2, "natGateways": "none"}, "beanstalk": LOAD_BALANCED}, "enabled", "natGateways"),
         ({"logRetentionDays": 1096}, "logRetentionDays", "Elastic Beanstalk accepts"),
         ({"stack_name": "staging"}, "enabled", "aws-compute-platform-staging-payroll-worker' must be 4-40"),
     ],
@@ -675,6 +699,16 @@ def test_what_the_environments_need_from_the_rest_of_the_stack_is_checked(
     [found] = beanstalk_problems(**overrides)
     assert found.key == f"{BEANSTALK}.{key}"
     assert problem in found.problem
+
+
+def test_a_single_instance_web_tier_in_public_subnets_needs_neither_nat_nor_two_zones() -> None:
+    settings = stack_settings(
+        "dev",
+        network={"azCount": 1, "natGateways": "none"},
+        wordpress={"enabled": False},  # its load balancer needs two zones
+        beanstalk={**GOOD, **SINGLE_PUBLIC},
+    )
+    assert settings.beanstalk.instance_subnets == "public"
 
 
 def test_a_disabled_application_needs_nothing_from_the_rest_of_the_stack() -> None:

@@ -209,6 +209,37 @@ def test_a_load_balanced_beanstalk_environment_costs_its_instances_and_its_load_
     assert monthly_of(result, "worker") == pytest.approx(0.0104 * HOURS + 8 * 0.08)
 
 
+def test_a_single_instance_environment_costs_one_instance_and_its_elastic_ip_and_no_load_balancer() -> None:
+    def setting(namespace: str, name: str, value: str) -> dict[str, str]:
+        return {"namespace": namespace, "name": name, "value": value}
+
+    def program() -> None:
+        aws.elasticbeanstalk.Environment(
+            "web", application="payroll", solution_stack_name="stack",
+            settings=[
+                setting("aws:ec2:instances", "InstanceTypes", "t4g.micro"),
+                setting("aws:elasticbeanstalk:environment", "EnvironmentType", "SingleInstance"),
+                setting("aws:ec2:vpc", "AssociatePublicIpAddress", "true"),  # no effect here: the Elastic IP is it
+            ],
+        )  # fmt: skip
+        aws.elasticbeanstalk.Environment(
+            "worker", application="payroll", tier="Worker", solution_stack_name="stack",
+            settings=[
+                setting("aws:ec2:instances", "InstanceTypes", "t4g.micro"),
+                setting("aws:autoscaling:asg", "MinSize", "2"),
+                setting("aws:ec2:vpc", "AssociatePublicIpAddress", "true"),
+            ],
+        )  # fmt: skip
+
+    result = price(program)
+    web = [i for i in result.items if i.resource == "web"]
+    assert not [i for i in web if i.price_key.startswith("elb.")]
+    assert [i.price_key for i in web].count("vpc.public_ipv4") == 1
+    assert monthly_of(result, "web") == pytest.approx(0.0084 * HOURS + 8 * 0.08 + 0.005 * HOURS)
+    # A worker in public subnets pays for one public IPv4 address per instance.
+    assert monthly_of(result, "worker") == pytest.approx(2 * (0.0084 * HOURS + 8 * 0.08 + 0.005 * HOURS))
+
+
 def test_serverless_services_are_priced_at_stated_usage_that_can_be_changed() -> None:
     def program() -> None:
         role = aws.iam.Role("fn", assume_role_policy="{}")
@@ -339,8 +370,8 @@ def test_markdown_is_a_table_with_one_row_per_line_item(prod_plan: Plan) -> None
     assert len(rows) == 2 + len(result.items) + len(result.components())
 
 
-def test_prod_pays_for_three_nat_gateways_and_their_addresses_dev_for_one(dev_plan: Plan, prod_plan: Plan) -> None:
-    for plan, nats in ((dev_plan, 1), (prod_plan, 3)):
+def test_prod_pays_for_three_nat_gateways_and_their_addresses_dev_for_none(dev_plan: Plan, prod_plan: Plan) -> None:
+    for plan, nats in ((dev_plan, 0), (prod_plan, 3)):
         data = as_data(estimate(plan, US_EAST_1))
         network = [i for i in data["items"] if i["component"].endswith("(acp:network:Network)")]
         keys = [i["priceKey"] for i in network]
@@ -348,14 +379,14 @@ def test_prod_pays_for_three_nat_gateways_and_their_addresses_dev_for_one(dev_pl
         assert keys.count("vpc.public_ipv4") == nats
 
 
-ESTIMATE_ARGS = ["--format", "json", "--set", "natGateway.processedGbPerMonth=100"]
+ESTIMATE_ARGS = ["--format", "json", "--set", "logs.ingestedGbPerMonth=100"]
 
 
 def check_estimate_json(stack: str, stdout: str) -> None:
     data = json.loads(stdout)  # progress, if any, went to stderr
     assert data["stack"] == stack
-    nat_data = [i for i in data["items"] if i["priceKey"] == "vpc.nat_gateway.gb"]
-    assert nat_data and all(i["monthly"] == pytest.approx(100 * 0.045) for i in nat_data)
+    ingested = [i for i in data["items"] if i["priceKey"] == "logs.ingest.gb"]
+    assert ingested and all(i["monthly"] == pytest.approx(100 * 0.50) for i in ingested)
 
 
 def test_the_command_estimates_a_stack_as_a_process() -> None:

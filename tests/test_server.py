@@ -69,7 +69,7 @@ def ingress_by_port(group: PlannedResource) -> dict[int, list[str]]:
 
 def test_dev_ships_one_small_web_server_in_a_public_subnet_with_an_elastic_ip(dev_plan: Plan) -> None:
     instance = only_instance(dev_plan)
-    assert instance.inputs["instanceType"] == "t3.micro"
+    assert instance.inputs["instanceType"] == "t4g.nano"
     public_subnet_0 = dev_plan.named("aws-compute-platform-dev-public-0")
     assert instance.inputs["subnetId"] == dev_plan.id_of(public_subnet_0)
     [eip] = [r for r in dev_plan.within(dev_plan.named("aws-compute-platform-dev-web")) if r.type == EIP]

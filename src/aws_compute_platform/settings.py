@@ -266,16 +266,16 @@ def _beanstalk_needs(key: str, beanstalk: BeanstalkArgs, app_name: str, network:
         problem = environment_name_problem(env_name)
         if problem:
             found.append(ConfigError(f"{key}.enabled", f"{problem}: shorten the project or stack name"))
-    if network.az_count < 2:
+    if network.az_count < 2 and beanstalk.web.environment_type == "LoadBalanced":
         found.append(
             ConfigError(f"{key}.enabled", "needs network.azCount >= 2: an Application Load Balancer spans two AZs")
         )
-    if network.nat_gateways == "none":
+    if network.nat_gateways == "none" and beanstalk.instance_subnets == "private":
         found.append(
             ConfigError(
                 f"{key}.enabled",
                 "needs network.natGateways single or perAz: instances in private subnets reach Elastic Beanstalk, "
-                "SQS and SES through NAT",
+                "SQS and SES through NAT (or set instanceSubnets: public with a SingleInstance web tier)",
             )
         )
     return found

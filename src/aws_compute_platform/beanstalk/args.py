@@ -6,11 +6,20 @@ stack) are made in `settings.parse_settings`, and again by `BeanstalkApp` for th
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Mapping
-from typing import Any, ClassVar, Self
+from typing import Annotated, Any, ClassVar, Literal, Self
 
-from pydantic import Field, ModelWrapValidatorHandler, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    Field,
+    ModelWrapValidatorHandler,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_snake
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
@@ -56,6 +65,20 @@ def environment_name_problem(env_name: str) -> str | None:
     return f"the environment name {env_name!r} must be 4-40 letters, digits or dashes"
 
 
+def _restricting_cidr(value: str) -> str:
+    try:
+        network = ipaddress.ip_network(value, strict=True)
+    except ValueError as exc:
+        raise ValueError(f"is not a valid CIDR block ({exc})") from None
+    if network.prefixlen == 0:
+        raise ValueError("must not admit the whole internet; name the networks that may reach the payroll instead")
+    return str(network)
+
+
+AllowedCidr = Annotated[str, AfterValidator(_restricting_cidr)]
+"""A network that may reach the payroll's web tier, such as 203.0.113.0/24 (never 0.0.0.0/0)."""
+
+
 class _TierArgs(ArgsModel):
     """One tier's Auto Scaling bounds and update batches. Each tier declares `max_size` first, so `min_size` and
     `update_batch_size` are checked against it."""
@@ -83,6 +106,19 @@ class WebTierArgs(_TierArgs):
     """Fewest web instances; at most maxSize."""
     update_batch_size: int = Field(1, ge=1, le=100)
     """Web instances replaced at a time by a configuration or platform change (a rolling update); at most maxSize."""
+    environment_type: Literal["LoadBalanced", "SingleInstance"] = "LoadBalanced"
+    """LoadBalanced: an Application Load Balancer over two zones. SingleInstance: one instance at an Elastic IP, no
+    load balancer (maxSize 1, instanceSubnets public, plain HTTP restricted to allowedCidrs): for a dev stack."""
+
+    @field_validator("environment_type")
+    @classmethod
+    def _one_instance(cls, value: str, info: ValidationInfo) -> str:
+        # "settings for the minimum number of instances, maximum number of instances, and desired capacity are all
+        # set to 1" (Elastic Beanstalk developer guide, "Environment types": using-features-managing-env-types).
+        high = info.data.get("max_size")
+        if value == "SingleInstance" and high is not None and high != 1:
+            raise ValueError(f"SingleInstance runs exactly one instance: set web.maxSize to 1 (not {high})")
+        return value
 
 
 def min_in_service(tier: WebTierArgs | WorkerTierArgs) -> int:
@@ -179,7 +215,8 @@ class BeanstalkArgs(ArgsModel):
     config_key = "aws-compute-platform:beanstalk"
 
     enabled: Flag = False
-    """Build the payroll application (needs network.azCount >= 2 and NAT gateways)."""
+    """Build the payroll application (a load-balanced web tier needs network.azCount >= 2; instances in private
+    subnets need NAT gateways)."""
     platform: str = DEFAULT_PLATFORM
     """Regular expression for the solution stack; the newest match is used."""
     instance_type: InstanceType = "t4g.small"
@@ -199,6 +236,12 @@ class BeanstalkArgs(ArgsModel):
     """UTC start of the weekly managed platform update window, such as Sun:03:00."""
     certificate_arn: str | None = None
     """ACM certificate of the web tier: HTTPS on 443 and port 80 closed."""
+    instance_subnets: Literal["private", "public"] = Field("private", validate_default=True)
+    """Where both tiers' instances run. private: they reach AWS through NAT (network.natGateways single or perAz).
+    public: public addresses and no NAT needed; each tier gets its own security group admitting only its intended
+    path and sending only HTTPS. public needs web.environmentType SingleInstance (see docs/costs.md)."""
+    allowed_cidrs: tuple[AllowedCidr, ...] = Field((), validate_default=True)
+    """Networks that may reach a SingleInstance web tier on port 80 (required there: it serves plain HTTP)."""
     encrypt_volumes_by_default: Flag = False
     """Turn on account-wide EBS encryption by default with the stack key (Beanstalk cannot name a key itself)."""
     log_retention_days: int = 30
@@ -242,6 +285,53 @@ class BeanstalkArgs(ArgsModel):
             raise ValueError("must be an ACM certificate ARN in the stack's region")
         return value
 
+    @field_validator("certificate_arn")
+    @classmethod
+    def _certificate_needs_a_load_balancer(cls, value: str | None, info: ValidationInfo) -> str | None:
+        web = info.data.get("web")
+        if value and isinstance(web, WebTierArgs) and web.environment_type == "SingleInstance":
+            raise ValueError(
+                "needs web.environmentType LoadBalanced: an ACM certificate is served by a load balancer, and a "
+                "SingleInstance web tier has none"
+            )
+        return value
+
+    @field_validator("instance_subnets")
+    @classmethod
+    def _placement_fits_the_web_tier(cls, value: str, info: ValidationInfo) -> str:
+        web = info.data.get("web")
+        if not isinstance(web, WebTierArgs):
+            return value
+        if web.environment_type == "SingleInstance" and value != "public":
+            raise ValueError(
+                "must be public while web.environmentType is SingleInstance: its one instance is reached at its "
+                "Elastic IP, which only a public subnet routes"
+            )
+        if web.environment_type == "LoadBalanced" and value != "private":
+            # Public instances behind the load balancer need the load balancer's own security group to admit
+            # port 80 from; Elastic Beanstalk's managed one cannot be named before it exists.
+            raise ValueError(
+                "must be private while web.environmentType is LoadBalanced: instances behind the load balancer stay "
+                "in private subnets (with NAT); public instances are for a SingleInstance web tier"
+            )
+        return value
+
+    @field_validator("allowed_cidrs")
+    @classmethod
+    def _who_may_reach_a_single_instance(cls, value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        web = info.data.get("web")
+        if not isinstance(web, WebTierArgs):
+            return value
+        if web.environment_type == "SingleInstance" and not value:
+            if info.data.get("enabled") is True:
+                raise ValueError(
+                    "is required while web.environmentType is SingleInstance: the instance serves payroll over "
+                    "plain HTTP at its own address, so name the networks that may reach it (never 0.0.0.0/0)"
+                )
+        elif web.environment_type == "LoadBalanced" and value:
+            raise ValueError("applies to a SingleInstance web tier only; the load balancer admits everyone")
+        return value
+
     @field_validator("log_retention_days")
     @classmethod
     def _retention_beanstalk_accepts(cls, value: int, info: ValidationInfo) -> int:
@@ -260,6 +350,7 @@ __all__ = [
     "MAX_JOB_TIMEOUT_MINUTES",
     "SQSD_MAX_INACTIVITY_S",
     "SQSD_MAX_VISIBILITY_S",
+    "AllowedCidr",
     "BeanstalkArgs",
     "WebTierArgs",
     "WorkerTierArgs",

@@ -67,6 +67,7 @@ DOCUMENTED_OPTIONS: Mapping[str, frozenset[str]] = {
             "RootVolumeThroughput",
             "MonitoringInterval",
             "SecurityGroups",
+            "DisableDefaultEC2SecurityGroup",
         }
     ),
     "aws:ec2:instances": frozenset({"InstanceTypes", "SupportedArchitectures", "EnableSpot"}),
@@ -111,6 +112,19 @@ LOAD_BALANCER_OPTIONS = {
     ("aws:elasticbeanstalk:environment", "LoadBalancerType"),
 }
 
+
+def needs_a_load_balancer(namespace: str, name: str) -> bool:
+    """Whether an option configures a load balancer, which a worker or SingleInstance environment does not have.
+
+    Besides LOAD_BALANCER_OPTIONS: the aws:elb* namespaces and the default process, which is the load balancer's
+    target group and its health check ("General options for all environments", aws:elasticbeanstalk:environment:
+    process:default; "Environment types": a single-instance environment "doesn't have a load balancer").
+    """
+    return (namespace, name) in LOAD_BALANCER_OPTIONS or namespace.startswith(
+        ("aws:elb:", "aws:elbv2:", "aws:elasticbeanstalk:environment:process:")
+    )
+
+
 Setting = dict[str, pulumi.Input[str]]
 
 
@@ -132,14 +146,81 @@ class Wiring:
     uploads_bucket: pulumi.Input[str]
     queue_url: pulumi.Input[str]
     region: pulumi.Input[str]
+    # Each tier's own security group when its instances are in public subnets (InstanceFirewalls); None: Elastic
+    # Beanstalk's default group, for instances in private subnets.
+    web_group_id: pulumi.Input[str] | None = None
+    worker_group_id: pulumi.Input[str] | None = None
+
+
+def _single(tier: WebTierArgs | WorkerTierArgs) -> bool:
+    return isinstance(tier, WebTierArgs) and tier.environment_type == "SingleInstance"
+
+
+def _placement(args: BeanstalkArgs, network: NetworkRef, group_id: pulumi.Input[str] | None) -> list[Setting]:
+    """Which subnets the instances run in, whether they get public addresses, and which security group guards them.
+
+    Instances in public subnets reach Elastic Beanstalk, SQS, SES, S3 and CloudWatch Logs over the internet instead
+    of through a NAT gateway. Interface VPC endpoints would keep them private without NAT, but cost more than the NAT
+    gateway they replace: $0.01 an hour ($7.30 a month) per endpoint in each zone, and the tiers call at least six
+    services that have no free gateway endpoint (elasticbeanstalk, elasticbeanstalk-health, cloudformation, sqs,
+    email, logs): about $88 a month over two zones, against $36.50 for one NAT gateway and its address, or $3.65 per
+    public instance address. Nor would endpoints alone do: the platform installs requirements.txt from PyPI.
+    """
+    public = args.instance_subnets == "public"
+    subnets = network.public_subnet_ids if public else network.private_subnet_ids
+    settings = [
+        option("aws:ec2:vpc", "Subnets", pulumi.Output.all(*subnets).apply(",".join)),
+        # "This option has no effect on a single-instance environment, which always has a single Amazon EC2 instance
+        # with an Elastic IP address" (aws:ec2:vpc AssociatePublicIpAddress, "General options for all environments").
+        option("aws:ec2:vpc", "AssociatePublicIpAddress", _flag(public)),
+    ]
+    if group_id is not None:
+        # Our group replaces Beanstalk's default one, which admits port 80 from the whole internet in a
+        # single-instance environment ("Managing EC2 security groups", using-features.managing.ec2.instances.sg).
+        settings += [
+            option("aws:autoscaling:launchconfiguration", "SecurityGroups", group_id),
+            option("aws:autoscaling:launchconfiguration", "DisableDefaultEC2SecurityGroup", "true"),
+        ]
+    return settings
+
+
+def _updates(tier: WebTierArgs | WorkerTierArgs) -> list[Setting]:
+    """How deployments and instance-replacing configuration changes roll out."""
+    rolling = "aws:autoscaling:updatepolicy:rollingupdate"
+    if _single(tier):
+        # A single-instance environment supports only All at once and Immutable deployments ("Deploying applications
+        # to Elastic Beanstalk environments", Supported deployment policies). Immutable for both deployments and
+        # configuration changes: a new instance must pass health checks before the old one goes, and a deployment
+        # that changes instance settings does not fail ("Immutable environment updates").
+        return [
+            option("aws:elasticbeanstalk:command", "DeploymentPolicy", "Immutable"),
+            option(rolling, "RollingUpdateEnabled", "true"),
+            option(rolling, "RollingUpdateType", "Immutable"),
+        ]
+    return [
+        # Replace instances in batches so a bad version never takes the whole tier down at once.
+        option("aws:elasticbeanstalk:command", "DeploymentPolicy", "RollingWithAdditionalBatch"),
+        # DeploymentPolicy covers code deployments only. A configuration change that replaces instances (instance
+        # type, launch template, VPC) or a platform version change made through the API follows this namespace,
+        # whose RollingUpdateEnabled defaults to false: every instance at once ("Configuration changes: rolling
+        # updates", using-features.rollingupdates). Health-based: a batch must pass enhanced health checks before
+        # the next one is replaced.
+        option(rolling, "RollingUpdateEnabled", "true"),
+        option(rolling, "RollingUpdateType", "Health"),
+        option(rolling, "MaxBatchSize", str(tier.update_batch_size)),
+        option(rolling, "MinInstancesInService", str(min_in_service(tier))),
+    ]
 
 
 def _instances(
-    args: BeanstalkArgs, wiring: Wiring, profile_name: pulumi.Input[str], tier: WebTierArgs | WorkerTierArgs
+    args: BeanstalkArgs,
+    wiring: Wiring,
+    profile_name: pulumi.Input[str],
+    tier: WebTierArgs | WorkerTierArgs,
+    group_id: pulumi.Input[str] | None = None,
 ) -> list[Setting]:
     """Options both tiers share: instances, network, health, updates and logs."""
     network = wiring.network
-    rolling = "aws:autoscaling:updatepolicy:rollingupdate"
     return [
         option("aws:autoscaling:launchconfiguration", "IamInstanceProfile", profile_name),
         # Both force launch templates: accounts made after October 2024 cannot create launch configurations.
@@ -150,8 +231,7 @@ def _instances(
         option("aws:autoscaling:asg", "MinSize", str(tier.min_size)),
         option("aws:autoscaling:asg", "MaxSize", str(tier.max_size)),
         option("aws:ec2:vpc", "VPCId", network.vpc_id),
-        option("aws:ec2:vpc", "Subnets", pulumi.Output.all(*network.private_subnet_ids).apply(",".join)),
-        option("aws:ec2:vpc", "AssociatePublicIpAddress", "false"),
+        *_placement(args, network, group_id),
         option("aws:elasticbeanstalk:environment", "ServiceRole", wiring.service_role_arn),
         option("aws:elasticbeanstalk:healthreporting:system", "SystemType", "enhanced"),
         option("aws:elasticbeanstalk:managedactions", "ManagedActionsEnabled", "true"),
@@ -169,17 +249,7 @@ def _instances(
         option("aws:elasticbeanstalk:cloudwatch:logs:health", "HealthStreamingEnabled", "true"),
         option("aws:elasticbeanstalk:cloudwatch:logs:health", "DeleteOnTerminate", _flag(not args.protect)),
         option("aws:elasticbeanstalk:cloudwatch:logs:health", "RetentionInDays", str(args.log_retention_days)),
-        # Replace instances in batches so a bad version never takes the whole tier down at once.
-        option("aws:elasticbeanstalk:command", "DeploymentPolicy", "RollingWithAdditionalBatch"),
-        # DeploymentPolicy covers code deployments only. A configuration change that replaces instances (instance
-        # type, launch template, VPC) or a platform version change made through the API follows this namespace,
-        # whose RollingUpdateEnabled defaults to false: every instance at once ("Configuration changes: rolling
-        # updates", using-features.rollingupdates). Health-based: a batch must pass enhanced health checks before
-        # the next one is replaced.
-        option(rolling, "RollingUpdateEnabled", "true"),
-        option(rolling, "RollingUpdateType", "Health"),
-        option(rolling, "MaxBatchSize", str(tier.update_batch_size)),
-        option(rolling, "MinInstancesInService", str(min_in_service(tier))),
+        *_updates(tier),
     ]
 
 
@@ -196,10 +266,11 @@ def _properties(args: BeanstalkArgs, wiring: Wiring, **extra: str) -> list[Setti
 
 
 def web_settings(args: BeanstalkArgs, wiring: Wiring, profile_name: pulumi.Input[str]) -> list[Setting]:
-    """The web tier: load balanced behind an ALB in the public subnets, instances in the private ones."""
+    """The web tier: load balanced behind an ALB in the public subnets, instances in the private ones; or one
+    instance at an Elastic IP in a public subnet (SingleInstance), which has no load balancer option at all."""
     settings = [
-        *_instances(args, wiring, profile_name, args.web),
-        option("aws:elasticbeanstalk:environment", "EnvironmentType", "LoadBalanced"),
+        *_instances(args, wiring, profile_name, args.web, wiring.web_group_id),
+        option("aws:elasticbeanstalk:environment", "EnvironmentType", args.web.environment_type),
         # The API's default is a Classic Load Balancer; the type can only be chosen when the environment is created.
         option("aws:elasticbeanstalk:environment", "LoadBalancerType", "application"),
         option("aws:ec2:vpc", "ELBSubnets", pulumi.Output.all(*wiring.network.public_subnet_ids).apply(",".join)),
@@ -223,6 +294,8 @@ def web_settings(args: BeanstalkArgs, wiring: Wiring, profile_name: pulumi.Input
             option("aws:elbv2:listener:443", "SSLPolicy", TLS_POLICY),
             option("aws:elbv2:listener:default", "ListenerEnabled", "false"),
         ]
+    if _single(args.web):
+        return [s for s in settings if not needs_a_load_balancer(str(s["namespace"]), str(s["name"]))]
     return settings
 
 
@@ -245,7 +318,7 @@ def worker_settings(args: BeanstalkArgs, wiring: Wiring, profile_name: pulumi.In
     sqsd = "aws:elasticbeanstalk:sqsd"
     worker = args.worker
     return [
-        *_instances(args, wiring, profile_name, worker),
+        *_instances(args, wiring, profile_name, worker, wiring.worker_group_id),
         *(option("aws:autoscaling:trigger", name, value) for name, value in INERT_TRIGGER.items()),
         option(sqsd, "WorkerQueueURL", wiring.queue_url),
         option(sqsd, "HttpPath", TASK_PATH),

@@ -1,6 +1,7 @@
 """BeanstalkApp: the payroll application on Elastic Beanstalk, a web environment and an SQS worker environment.
 
-The web tier (load balanced, ALB in the public subnets, instances in the private ones) stores an uploaded CSV in
+The web tier (load balanced, ALB in the public subnets, instances in the private ones; or, for a dev stack, one
+instance at an Elastic IP in a public subnet, `web.environmentType: SingleInstance`) stores an uploaded CSV in
 the uploads bucket and queues a message; the worker tier's sqsd daemon reads OUR queue (with a dead-letter queue)
 and POSTs each message to the app, which checks the file, writes a result and emails the uploader through SES.
 
@@ -17,6 +18,7 @@ import pulumi_aws as aws
 from aws_compute_platform.beanstalk.application import PayrollApplication
 from aws_compute_platform.beanstalk.args import BeanstalkArgs, environment_name_problem, environment_names
 from aws_compute_platform.beanstalk.environment import BeanstalkEnvironment
+from aws_compute_platform.beanstalk.firewall import InstanceFirewalls
 from aws_compute_platform.beanstalk.identity import (
     WEB_TIER_POLICY,
     WORKER_TIER_POLICY,
@@ -39,8 +41,9 @@ from aws_compute_platform.foundation.tags import tagged
 class BeanstalkApp(pulumi.ComponentResource):
     """Payroll uploads on Elastic Beanstalk: web environment, worker environment, queue + DLQ, bucket, SES sender.
 
-    Runs in any network with at least two availability zones whose private subnets reach the internet (Elastic
-    Beanstalk, SQS and SES are reached through NAT); `key_arn` encrypts the uploads and the queues.
+    Runs in any network with at least two availability zones (for the load balancer) whose private subnets reach the
+    internet (Elastic Beanstalk, SQS and SES are reached through NAT), or, with `instance_subnets: public`, in its
+    public subnets with no NAT at all; `key_arn` encrypts the uploads and the queues.
     """
 
     def __init__(
@@ -121,6 +124,12 @@ class BeanstalkApp(pulumi.ComponentResource):
         platform = aws.elasticbeanstalk.get_solution_stack_output(
             most_recent=True, name_regex=args.platform, opts=pulumi.InvokeOutputOptions(parent=self)
         ).name
+        # Instances with public addresses get our own groups instead of Beanstalk's default one.
+        self.firewalls = (
+            InstanceFirewalls(name, vpc_id=network.vpc_id, allowed_cidrs=args.allowed_cidrs, tags=tags, opts=child)
+            if args.instance_subnets == "public"
+            else None
+        )
         wiring = Wiring(
             network=network,
             service_role_arn=self.service_role.arn,
@@ -128,6 +137,8 @@ class BeanstalkApp(pulumi.ComponentResource):
             uploads_bucket=self.uploads.bucket,
             queue_url=self.jobs.url,
             region=context.region,
+            web_group_id=self.firewalls.web_group_id if self.firewalls else None,
+            worker_group_id=self.firewalls.worker_group_id if self.firewalls else None,
         )
         self.web = BeanstalkEnvironment(
             web_name,
@@ -181,7 +192,7 @@ def check_buildable(name: str, args: BeanstalkArgs, network: NetworkRef) -> None
     """What the stack's settings check before any resource, checked again for a component built in Python.
 
     `args` are read as if enabled (a sender is then required, and a log retention Elastic Beanstalk accepts); the
-    environment names made from `name` must be valid; the network must span two zones for the load balancer.
+    environment names made from `name` must be valid; the network must span two zones for a load balancer.
     """
     found: list[ConfigError] = []
     if not args.enabled:
@@ -193,7 +204,7 @@ def check_buildable(name: str, args: BeanstalkArgs, network: NetworkRef) -> None
         problem = environment_name_problem(env_name)
         if problem:
             found.append(ConfigError("name", f"{problem}: choose a shorter name", name))
-    if len(network.availability_zones) < 2:
+    if args.web.environment_type == "LoadBalanced" and len(network.availability_zones) < 2:
         found.append(
             ConfigError(
                 "network.availability_zones",
