@@ -24,7 +24,7 @@ from costs.__main__ import main
 from costs.assumptions import AssumptionError, Assumptions, load_assumptions
 from costs.model import Estimate
 from costs.progress import Progress
-from costs.readme import README, block, current_block
+from costs.readme import README, WHY_THEY_DIFFER, block, current_block
 from costs.refresh import refresh
 from costs.render import as_data, as_json, as_markdown, as_table
 from costs.rules import FREE, RULES, unpriced_types
@@ -420,6 +420,14 @@ def test_progress_shows_only_when_the_work_takes_longer_than_the_delay() -> None
 def test_the_readme_shows_the_current_estimates_of_both_stacks(dev_plan: Plan, prod_plan: Plan) -> None:
     fresh = block({"dev": estimate(dev_plan, US_EAST_1), "prod": estimate(prod_plan, US_EAST_1)})
     assert current_block(README.read_text()) == fresh, "stale: run `uv run python -m costs readme`"
+
+
+def test_the_readme_says_in_a_sentence_why_each_component_costs_differently_in_each_stack(
+    dev_plan: Plan, prod_plan: Plan
+) -> None:
+    components = {i.component for plan in (dev_plan, prod_plan) for i in estimate(plan, US_EAST_1).items}
+    types = {c[c.rindex("(") + 1 : -1] for c in components}
+    assert sorted(t for t in types if not WHY_THEY_DIFFER.get(t)) == []
 
 
 # --- the price file and its refresh -----------------------------------------------------------------------------
