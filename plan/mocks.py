@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from collections.abc import Callable
 from typing import Any
@@ -20,6 +21,26 @@ _ZONE_SUFFIXES = {
     "eu-west-1": "abc",
     "eu-central-1": "abc",
 }
+
+
+# Zones that do not offer an instance family, as an account's zone names may: us-east-1e (use1-az3 in many accounts) is
+# an older zone without the Graviton (arm64) families. Every other zone offers every type.
+_ZONES_WITHOUT = {"us-east-1e": ("t4g", "m7g", "c7g", "r7g", "m6g", "c6g", "r6g")}
+
+
+def _instance_type_offerings(args: dict[str, Any], region: str) -> dict[str, Any]:
+    """DescribeInstanceTypeOfferings by availability zone, filtered by instance-type and location like EC2 does."""
+    filters = {f["name"]: f["values"] for f in args.get("filters", [])}
+    zones = [f"{region}{suffix}" for suffix in _ZONE_SUFFIXES.get(region, "abc")]
+    zones = [z for z in zones if z in filters.get("location", zones)]
+    types = filters.get("instance-type", ["t3.micro", "t4g.micro"])
+    pairs = [(t, z) for z in zones for t in types if t.split(".")[0] not in _ZONES_WITHOUT.get(z, ())]
+    return {
+        "instanceTypes": [t for t, _ in pairs],
+        "locations": [z for _, z in pairs],
+        "locationTypes": [args.get("locationType", "region")] * len(pairs),
+        "id": region,
+    }
 
 
 def _region() -> str:
@@ -80,6 +101,8 @@ class AwsMocks(pulumi.runtime.Mocks):
             name = args.args.get("instanceType", "t3.micro")
             arch = "arm64" if name.split(".")[0].endswith("g") or "g." in name else "x86_64"
             return {"instanceType": name, "supportedArchitectures": [arch], "id": name}, []
+        if function == "aws:ec2/getInstanceTypeOfferings:getInstanceTypeOfferings":
+            return _instance_type_offerings(args.args, region), []
         if function == "aws:elb/getServiceAccount:getServiceAccount":
             # The regional Elastic Load Balancing account that writes access logs (us-east-1's shown for every region).
             return {"arn": f"arn:{PARTITION}:iam::127311923021:root", "id": "127311923021"}, []
@@ -136,6 +159,7 @@ _NAMED = {
     "aws:lightsail/instance:Instance",
     "aws:lightsail/staticIp:StaticIp",
     "aws:lightsail/keyPair:KeyPair",
+    "aws:rds/parameterGroup:ParameterGroup",
 }
 
 
@@ -228,8 +252,10 @@ def _queue(name: str, physical: str, region: str, inputs: dict[str, Any]) -> dic
 
 
 def _rds(name: str, physical: str, region: str, inputs: dict[str, Any]) -> dict[str, Any]:
-    host = f"{physical}.c0example.{region}.rds.amazonaws.com"
+    identifier = inputs.get("identifier") or physical
+    host = f"{identifier}.c0example.{region}.rds.amazonaws.com"
     return {
+        "identifier": identifier,
         "address": host,
         "endpoint": f"{host}:3306",
         "port": 3306,
@@ -296,6 +322,20 @@ def _random_password(name: str, physical: str, region: str, inputs: dict[str, An
     return {"result": (body * (length // len(body) + 1))[:length], "bcryptHash": f"$2a$10${stable_hash(name)}"}
 
 
+def _random_id(name: str, physical: str, region: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    # Different keepers give a different id, as a replaced RandomId would.
+    keepers = inputs.get("keepers") or {}
+    digest = hashlib.sha256("/".join([name, *(f"{k}={v}" for k, v in sorted(keepers.items()))]).encode()).hexdigest()
+    hex_value = digest[: 2 * int(inputs.get("byteLength", 8))]
+    raw = bytes.fromhex(hex_value)
+    return {
+        "hex": hex_value,
+        "dec": str(int(hex_value, 16)),
+        "b64Std": base64.b64encode(raw).decode(),
+        "b64Url": base64.urlsafe_b64encode(raw).decode().rstrip("="),
+    }
+
+
 def _launch_template(name: str, physical: str, region: str, inputs: dict[str, Any]) -> dict[str, Any]:
     return {"latestVersion": 1, "defaultVersion": 1}
 
@@ -352,6 +392,7 @@ _SPECIFIC: dict[str, Callable[[str, str, str, dict[str, Any]], dict[str, Any]]] 
     "aws:lightsail/instance:Instance": _lightsail_instance,
     "aws:ec2/launchTemplate:LaunchTemplate": _launch_template,
     "random:index/randomPassword:RandomPassword": _random_password,
+    "random:index/randomId:RandomId": _random_id,
     "aws:secretsmanager/secret:Secret": _secret,
     "aws:cloudwatch/logGroup:LogGroup": _log_group,
     "aws:iam/role:Role": _iam_role,

@@ -72,6 +72,9 @@ def test_dev_ships_one_small_web_server_in_a_public_subnet_with_an_elastic_ip(de
     assert instance.inputs["instanceType"] == "t3.micro"
     public_subnet_0 = dev_plan.named("aws-compute-platform-dev-public-0")
     assert instance.inputs["subnetId"] == dev_plan.id_of(public_subnet_0)
+    # Subnets hand out no public addresses: the server asks for its own, so it reaches the internet from its first
+    # boot, before the Elastic IP is attached.
+    assert instance.inputs["associatePublicIpAddress"] is True
     [eip] = [r for r in dev_plan.within(dev_plan.named("aws-compute-platform-dev-web")) if r.type == EIP]
     assert eip.inputs["instance"] == dev_plan.id_of(instance)
     assert eip.inputs["domain"] == "vpc"

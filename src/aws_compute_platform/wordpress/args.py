@@ -73,6 +73,11 @@ class DatabaseArgs(ArgsModel):
     """Refuse to delete the database. Defaults to protect."""
     final_snapshot: Flag = False
     """Take a final snapshot when the database is deleted. Defaults to protect."""
+    export_logs: Flag = True
+    """Export the error and slow query logs to CloudWatch Logs, into log groups the stack creates (encrypted with the
+    stack key, kept logRetentionDays) before the database; turns on the slow query log."""
+    slow_query_seconds: float = Field(2.0, gt=0, le=3600)
+    """A query that runs longer than this many seconds is written to the slow query log (MySQL long_query_time)."""
     protect: Flag = False
     """Protect the data (Pulumi protect and the defaults above). Defaults to the wordpress section's protect."""
 

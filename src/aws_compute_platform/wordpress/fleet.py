@@ -53,7 +53,15 @@ class WordPressFleet(pulumi.ComponentResource):
             tags=tags,
             opts=child,
         )
-        self.database = Database(name, args.database, network=network, key_arn=key_arn, tags=tags, opts=child)
+        self.database = Database(
+            name,
+            args.database,
+            network=network,
+            key_arn=key_arn,
+            tags=tags,
+            log_retention_days=args.log_retention_days,
+            opts=child,
+        )
         self.content = SharedContent(
             name,
             network=network,

@@ -8,11 +8,13 @@ the load balancer until its boot script says it is ready; a new launch template 
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
+from aws_compute_platform.config import ConfigError
 from aws_compute_platform.foundation.aws_context import aws_context
 from aws_compute_platform.foundation.instance_types import architecture
 from aws_compute_platform.foundation.network import NetworkRef
@@ -23,7 +25,7 @@ from aws_compute_platform.wordpress.content import SharedContent
 from aws_compute_platform.wordpress.database import Database, secret_read_statements
 from aws_compute_platform.wordpress.iam import policy_document
 from aws_compute_platform.wordpress.load_balancer import WEB_PORT, LoadBalancer
-from aws_compute_platform.wordpress.user_data import LIFECYCLE_HOOK, BootSettings, cloud_config
+from aws_compute_platform.wordpress.user_data import LIFECYCLE_HOOK, BootSettings, cloud_config, compressed
 
 AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-{arch}"
 # Group metrics at one-minute granularity are free; they show capacity in the console.
@@ -48,6 +50,7 @@ class WebInstances(pulumi.ComponentResource):
     ) -> None:
         super().__init__("acp:wordpress:WebInstances", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        _refuse_zones_without(args.instance_type, network.availability_zones)
         context = aws_context(self)
         # A fixed group name lets the instance role name the group before it exists (instances signal readiness).
         asg_name = f"{name}-web"
@@ -104,16 +107,19 @@ class WebInstances(pulumi.ComponentResource):
             context.region, database.address, database.secret_arn, content.file_system_id
         ).apply(
             lambda a: base64.b64encode(
-                cloud_config(
-                    BootSettings(
-                        region=a[0],
-                        db_host=a[1],
-                        db_secret_arn=a[2],
-                        efs_id=a[3],
-                        asg_name=asg_name,
-                        wordpress_version=args.wordpress_version,
+                compressed(
+                    cloud_config(
+                        BootSettings(
+                            region=a[0],
+                            db_host=a[1],
+                            db_secret_arn=a[2],
+                            efs_id=a[3],
+                            asg_name=asg_name,
+                            wordpress_version=args.wordpress_version,
+                            load_balancer_idle_timeout_s=args.load_balancer.idle_timeout_s,
+                        )
                     )
-                ).encode()
+                )
             ).decode()
         )
         self.launch_template = aws.ec2.LaunchTemplate(
@@ -123,7 +129,16 @@ class WebInstances(pulumi.ComponentResource):
             instance_type=args.instance_type,
             key_name=args.key_name,
             iam_instance_profile={"arn": profile.arn},
-            vpc_security_group_ids=[self.security_group.id],
+            # Subnets hand out no public addresses: an instance gets one only where publicInstances asks for it
+            # (it then reaches the internet without a NAT gateway; port 80 stays open only to the load balancer).
+            network_interfaces=[
+                {
+                    "device_index": 0,
+                    "associate_public_ip_address": "true" if args.public_instances else "false",
+                    "security_groups": [self.security_group.id],
+                    "delete_on_termination": "true",
+                }
+            ],
             metadata_options={
                 "http_endpoint": "enabled",
                 "http_tokens": "required",
@@ -154,6 +169,12 @@ class WebInstances(pulumi.ComponentResource):
             opts=child,
         )
         subnets = network.public_subnet_ids if args.public_instances else network.private_subnet_ids
+        # A failed or slow boot is abandoned: Auto Scaling terminates the instance and launches another.
+        launch_hook: dict[str, Any] = {
+            "lifecycle_transition": "autoscaling:EC2_INSTANCE_LAUNCHING",
+            "heartbeat_timeout": args.boot_timeout_s,
+            "default_result": "ABANDON",
+        }
         self.group = aws.autoscaling.Group(
             f"{name}-web",
             name=asg_name,
@@ -167,14 +188,9 @@ class WebInstances(pulumi.ComponentResource):
             # The lifecycle hook holds an instance out of service until its boot is done; the grace period only
             # covers the load balancer's first checks after that.
             health_check_grace_period=args.health_check_grace_period_s,
-            initial_lifecycle_hooks=[
-                {
-                    "name": LIFECYCLE_HOOK,
-                    "lifecycle_transition": "autoscaling:EC2_INSTANCE_LAUNCHING",
-                    "heartbeat_timeout": args.boot_timeout_s,
-                    "default_result": "ABANDON",
-                }
-            ],
+            # The same hook as the LifecycleHook below, declared here only so it exists before the group's first
+            # instances launch (see there); ignored after creation.
+            initial_lifecycle_hooks=[{"name": LIFECYCLE_HOOK, **launch_hook}],
             wait_for_capacity_timeout=f"{args.boot_timeout_s // 60 + 10}m",
             default_instance_warmup=args.health_check_grace_period_s,
             capacity_rebalance=True,
@@ -195,9 +211,24 @@ class WebInstances(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(
                 parent=self,
                 depends_on=[boot_policy, *content.mount_targets],
-                # Scaling policies own the desired capacity once the group exists.
-                ignore_changes=["desired_capacity"],
+                # Scaling policies own the desired capacity once the group exists; the LifecycleHook resource owns
+                # the launch hook (a changed initial hook would replace the whole group).
+                ignore_changes=["desired_capacity", "initial_lifecycle_hooks"],
             ),
+        )
+        # The launch hook as its own resource, so a changed bootTimeoutSeconds reaches the group: the provider applies
+        # `initial_lifecycle_hooks` only when it creates the group, and since hashicorp/terraform-provider-aws#34260
+        # replaces the group when they change. A LifecycleHook alone is created after the group, "and depending on
+        # your capacity settings, after the initial instances have been launched" (pulumi-aws LifecycleHook docs,
+        # which recommend `initial_lifecycle_hook` for hooks that must run on all instances; aws/aws-cdk#16356): so
+        # the group also declares the same hook at creation. PutLifecycleHook creates or updates by name, so this
+        # resource takes over the hook the group created, with the same values.
+        aws.autoscaling.LifecycleHook(
+            f"{name}-web-ready",
+            name=LIFECYCLE_HOOK,
+            autoscaling_group_name=self.group.name,
+            **launch_hook,
+            opts=child,
         )
         aws.autoscaling.Policy(
             f"{name}-scaling",
@@ -216,6 +247,29 @@ class WebInstances(pulumi.ComponentResource):
         )
         self.group_name: pulumi.Output[str] = self.group.name
         self.register_outputs({"autoScalingGroupName": self.group_name})
+
+
+def _refuse_zones_without(instance_type: str, zones: Sequence[str]) -> None:
+    """Stop the preview when a zone of the network does not offer the instance type, naming the zone.
+
+    Zone names map to different physical zones in each account, so whether us-east-1e offers a type can only be asked
+    of EC2 in the account itself (DescribeInstanceTypeOfferings, location type availability-zone).
+    """
+    offered = aws.ec2.get_instance_type_offerings(
+        location_type="availability-zone",
+        filters=[
+            {"name": "instance-type", "values": [instance_type]},
+            {"name": "location", "values": list(zones)},
+        ],
+    ).locations
+    missing = [zone for zone in zones if zone not in offered]
+    if missing:
+        raise ConfigError(
+            f"{WordPressArgs.config_key}.instanceType",
+            f"{instance_type} is not offered in {', '.join(missing)} (the fleet spans {', '.join(zones)}); choose a "
+            "type every zone offers (aws ec2 describe-instance-type-offerings --location-type availability-zone)",
+            instance_type,
+        )
 
 
 def _boot_policy(*, secret_arn: str, key_arn: str, partition: str, region: str, account_id: str, asg_name: str) -> str:

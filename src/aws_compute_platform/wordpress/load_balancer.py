@@ -14,7 +14,8 @@ from aws_compute_platform.foundation.tags import tagged
 from aws_compute_platform.wordpress.args import LoadBalancerArgs
 from aws_compute_platform.wordpress.connections import Connections, security_group
 
-HEALTH_FILE = "healthz.html"
+# A PHP page that checks php-fpm and the shared content, never the database (boot/healthz.php).
+HEALTH_FILE = "healthz.php"
 WEB_PORT = 80
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,11 @@ from aws_compute_platform.wordpress.load_balancer import HEALTH_FILE
 
 APP_DIR = Path(__file__).resolve().parent / "boot"
 LIFECYCLE_HOOK = "wordpress-ready"
+# Apache keeps an idle connection from the load balancer open this much longer than the load balancer's own idle
+# timeout, so the load balancer always closes it first. ELB, Application Load Balancers guide, "Connection idle
+# timeout": configure the application's idle timeout larger than the load balancer's, or the load balancer may send
+# a request on a connection the target is closing and answer the client 502.
+KEEP_ALIVE_MARGIN_S = 5
 
 
 @dataclass(frozen=True)
@@ -28,6 +34,21 @@ class BootSettings:
     db_name: str = DATABASE_NAME
     lifecycle_hook: str = LIFECYCLE_HOOK
     health_file: str = HEALTH_FILE
+    load_balancer_idle_timeout_s: int = 60
+
+    @property
+    def keep_alive_timeout_s(self) -> int:
+        """Apache's KeepAliveTimeout: longer than the load balancer's idle timeout."""
+        return self.load_balancer_idle_timeout_s + KEEP_ALIVE_MARGIN_S
+
+
+def keep_alive_conf(boot: BootSettings) -> str:
+    """Apache's keep-alive for the load balancer's connections (Apache's default 5 s is shorter than its 60 s)."""
+    return (
+        f"# Longer than the load balancer's idle timeout ({boot.load_balancer_idle_timeout_s} s), so it closes idle\n"
+        "# connections first and never reuses one Apache is closing (a 502 to the visitor).\n"
+        f"KeepAlive On\nKeepAliveTimeout {boot.keep_alive_timeout_s}\n"
+    )
 
 
 def cloud_config(boot: BootSettings) -> str:
@@ -51,6 +72,13 @@ def cloud_config(boot: BootSettings) -> str:
         ("/etc/httpd/conf.d/wordpress.conf", "0644", "wordpress.conf"),
         ("/etc/systemd/system/wordpress-db-credentials.service", "0644", "wordpress-db-credentials.service"),
         ("/etc/systemd/system/wordpress-db-credentials.timer", "0644", "wordpress-db-credentials.timer"),
+        # Running a fleet: the health page, Apache's keep-alive, php-fpm's pool size and WP-Cron (docs/wordpress.md).
+        ("/etc/wordpress/healthz.php", "0644", "healthz.php"),
+        ("/etc/httpd/conf.d/wordpress-keepalive.conf", "0644", keep_alive_conf(boot)),
+        ("/usr/local/sbin/wordpress-php-fpm-pool", "0755", "php-fpm-pool.sh"),
+        ("/usr/local/sbin/wordpress-cron", "0755", "wp-cron.sh"),
+        ("/etc/systemd/system/wordpress-cron.service", "0644", "wordpress-cron.service"),
+        ("/etc/systemd/system/wordpress-cron.timer", "0644", "wordpress-cron.timer"),
     ]
     document = {
         "write_files": [
@@ -65,3 +93,13 @@ def cloud_config(boot: BootSettings) -> str:
         "runcmd": [["/usr/local/sbin/wordpress-boot"]],
     }
     return "#cloud-config\n" + yaml.safe_dump(document, sort_keys=False, width=10_000)
+
+
+def compressed(user_data: str) -> bytes:
+    """The user data gzip-compressed: EC2 takes at most 16 KiB, and cloud-init decompresses gzip user data itself
+    (cloud-init docs, "User-Data Formats": gzip compressed content is uncompressed and used as if it were not).
+
+    No timestamp in the header, so the same document always gives the same bytes (a new launch template version, and
+    with it an instance refresh, only when the document changes).
+    """
+    return gzip.compress(user_data.encode(), mtime=0)

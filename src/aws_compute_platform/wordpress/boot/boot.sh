@@ -79,11 +79,18 @@ php -r 'echo json_encode(["db_host" => getenv("WP_DB_HOST"), "db_name" => getenv
 /usr/local/sbin/wordpress-db-credentials
 install -o root -g apache -m 0640 /etc/wordpress/wp-config.php "${DOCROOT}/wp-config.php"
 
-# The load balancer's health check: a static file, answered before WordPress is set up and without the database.
-echo ok >"${DOCROOT}/${WP_HEALTH_FILE}"
+# The load balancer's health check: a PHP page answered by php-fpm that opens a file on the shared content file
+# system and never the database, so a dead php-fpm or a hung EFS mount takes the instance out of service.
+install -o root -g root -m 0644 /etc/wordpress/healthz.php "${DOCROOT}/${WP_HEALTH_FILE}"
+
+# php-fpm's pool, sized from this instance's memory (the default 50 workers do not fit 1-2 GiB without swap).
+/usr/local/sbin/wordpress-php-fpm-pool
 
 systemctl daemon-reload
 systemctl enable --now php-fpm httpd wordpress-db-credentials.timer
+
+# WP-Cron: the due events run from a timer on every instance, one instance at a time (wordpress-cron explains).
+systemctl enable --now wordpress-cron.timer
 
 # Ready means: the web server answers locally and the database accepts the credentials from Secrets Manager.
 curl -sSf "http://localhost/${WP_HEALTH_FILE}" >/dev/null

@@ -30,6 +30,9 @@ define('FS_METHOD', 'direct');
 // Core lives on each instance and is upgraded by changing wordpressVersion (an instance refresh); an automatic core
 // update on one instance would leave the fleet running two versions against one database.
 define('WP_AUTO_UPDATE_CORE', false);
+// Scheduled events run from wordpress-cron.timer (WP-CLI, one instance of the fleet at a time), not from page views:
+// WordPress's own loopback request to wp-cron.php cannot leave the instances.
+define('DISABLE_WP_CRON', true);
 
 if (!defined('ABSPATH')) {
     define('ABSPATH', __DIR__ . '/');
