@@ -64,10 +64,11 @@ class ImageDistribution(pulumi.ComponentResource):
             description="The newest WordPress image baked by the image pipeline (Amazon Linux 2023 until the first)",
             type="String",
             data_type="aws:ec2:image",
-            value=stock.insecure_value,
+            # An image id is no secret: shown in previews as it is.
+            insecure_value=stock.insecure_value,
             tags=tagged(tags, f"{name}-ami-id"),
             # Image Builder owns the value once it has baked an image.
-            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["value"]),
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["insecureValue", "value"]),
         )
 
         aws.kms.Grant(
