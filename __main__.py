@@ -50,8 +50,6 @@ if settings.image_pipeline.enabled:
         key_arn=key.arn,
         tags=tags,
     )
-    pulumi.export("imagePipelineArn", images.pipeline_arn)
-    pulumi.export("imageParameter", images.parameter.name)
 if settings.wordpress.enabled:
     fleet_args, fleet_opts = settings.wordpress, None
     if fleet_args.image == "baked" and fleet_args.image_parameter is None and images is not None:

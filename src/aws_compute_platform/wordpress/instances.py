@@ -1,7 +1,8 @@
 """WebInstances: the WordPress servers, an Auto Scaling group over every AZ launched from a hardened template.
 
-Amazon Linux 2023 from AWS's public SSM parameter, IMDSv2 only, an encrypted gp3 root volume, a role that may read
-the database secret and signal its own readiness, and nothing else. A lifecycle hook keeps each new instance out of
+Amazon Linux 2023 from AWS's public SSM parameter (or the image pipeline's baked image: wordpress/image.py),
+IMDSv2 only, an encrypted gp3 root volume, a role that may read the database secret and signal its own readiness,
+and nothing else. A lifecycle hook keeps each new instance out of
 the load balancer until its boot script says it is ready; a new launch template version rolls the group.
 """
 
