@@ -34,6 +34,11 @@ DEFAULTS: dict[str, tuple[float, str]] = {
     "efs.writeGbPerMonth": (2, "GB written to each Elastic Throughput file system"),
     "ses.emailsPerMonth": (1_000, "emails sent through each SES identity"),
     "lightsail.snapshotGb": (20, "GB of automatic snapshots kept for each Lightsail instance that takes them"),
+    "imagePipeline.buildMinutesPerRun": (
+        45,
+        "minutes of instance time one image build takes (a build instance, then a test instance from the new image)",
+    ),
+    "imagePipeline.imagesKept": (4, "images each pipeline keeps at a time (the pipeline deregisters none itself)"),
 }
 
 

@@ -492,6 +492,107 @@ def ssm_parameter(ctx: Context) -> RuleResult:
     return [Charge(f"{tier} parameter", 1, "ssm.parameter.advanced")]
 
 
+_CRON_FIELDS = {
+    # field: (lowest, highest, names)
+    "minutes": (0, 59, {}),
+    "hours": (0, 23, {}),
+    "day-of-month": (1, 31, {}),
+    "month": (
+        1,
+        12,
+        {
+            m: i + 1
+            for i, m in enumerate(["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"])
+        },
+    ),
+    "day-of-week": (1, 7, {d: i + 1 for i, d in enumerate(["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"])}),
+}
+WEEKS_PER_MONTH = 52.1775 / 12
+DAYS_PER_MONTH = 365.2425 / 12
+
+
+def _cron_count(field: str, value: str) -> int | None:
+    """How many values a cron field matches (`*`, lists, ranges, steps); None for `?` or a form not understood."""
+    low, high, names = _CRON_FIELDS[field]
+    if value == "?":
+        return None
+    matched: set[int] = set()
+    for part in value.split(","):
+        span, _, step_text = part.partition("/")
+        step = int(step_text) if step_text.isdigit() else 1
+        if span == "*":
+            first, last = low, high
+        else:
+            ends = [names.get(end.upper(), None) or (int(end) if end.isdigit() else None) for end in span.split("-")]
+            if None in ends or len(ends) > 2:
+                raise UnpriceableError(f"cron field {field} {value!r} is not a plain list, range or step")
+            first, last = int(ends[0] or 0), int(ends[-1] or 0)
+            if step_text and len(ends) == 1:
+                last = high
+        matched.update(range(first, last + 1, step))
+    return len(matched)
+
+
+def cron_runs_per_month(expression: str) -> float:
+    """How often a six-field `cron(minutes hours day-of-month month day-of-week year)` matches in an average month."""
+    fields = expression.removeprefix("cron(").removesuffix(")").split()
+    if len(fields) != 6:
+        raise UnpriceableError(f"{expression!r} is not a six-field cron expression")
+    minutes, hours, dom, month, dow, _year = fields
+    per_day = (_cron_count("minutes", minutes) or 1) * (_cron_count("hours", hours) or 1)
+    days_of_week, days_of_month = _cron_count("day-of-week", dow), _cron_count("day-of-month", dom)
+    if days_of_week is not None and dow != "*":
+        days = days_of_week * WEEKS_PER_MONTH
+    elif days_of_month is not None and dom != "*":
+        days = float(days_of_month)
+    else:
+        days = DAYS_PER_MONTH
+    months = _cron_count("month", month) or 12
+    return per_day * days * months / 12
+
+
+def image_pipeline(ctx: Context) -> RuleResult:
+    """Build-instance time per scheduled build, and the snapshots of the images kept."""
+    r = ctx.resource
+    infrastructure = _by_arn(ctx, r.get("infrastructureConfigurationArn"))
+    recipe = _by_arn(ctx, r.get("imageRecipeArn"))
+    if infrastructure is None or recipe is None:
+        raise UnpriceableError("its infrastructure configuration or recipe is not in the plan")
+    itype = (infrastructure.get("instanceTypes") or [None])[0]
+    if not itype:
+        raise UnpriceableError("its infrastructure configuration names no instance type")
+    schedule = str(r.get("schedule.scheduleExpression") or "")
+    runs = cron_runs_per_month(schedule) if schedule else 0.0
+    minutes = ctx.assumptions["imagePipeline.buildMinutesPerRun"]
+    charges = [
+        ctx.usage(
+            f"{itype} build and test instances: {runs:.3g} scheduled builds x {minutes:g} min (an upper bound: a "
+            "scheduled build runs only when Amazon Linux or a component has a new version)",
+            runs * minutes / 60,
+            f"ec2.instance.{itype}",
+            "imagePipeline.buildMinutesPerRun",
+        )
+    ]
+    size = sum(
+        _number((m.get("ebs") or {}).get("volumeSize"), DEFAULT_ROOT_GB)
+        for m in recipe.get("blockDeviceMappings") or []
+    ) or float(DEFAULT_ROOT_GB)
+    kept = ctx.assumptions["imagePipeline.imagesKept"]
+    charges.append(
+        ctx.usage(
+            f"snapshots of {kept:g} images x {size:g} GB (full size: an upper bound, snapshots store used blocks)",
+            kept * size,
+            "ebs.snapshot.standard",
+            "imagePipeline.imagesKept",
+        )
+    )
+    return charges
+
+
+def _by_arn(ctx: Context, arn: object) -> PlannedResource | None:
+    return next((x for x in ctx.plan if arn is not None and x.outputs.get("arn") == arn), None)
+
+
 def event_rule(ctx: Context) -> RuleResult:
     return "scheduled rules and AWS service events on the default event bus are free"
 
@@ -543,6 +644,7 @@ RULES: dict[str, Rule] = {
     "aws:sesv2/emailIdentity:EmailIdentity": ses_identity,
     "aws:cloudwatch/eventRule:EventRule": event_rule,
     "aws:ssm/parameter:Parameter": ssm_parameter,
+    "aws:imagebuilder/imagePipeline:ImagePipeline": image_pipeline,
 }
 
 _NETWORK_PLUMBING = "part of the VPC's configuration, not billed"
@@ -573,6 +675,12 @@ FREE: dict[str, str] = {
     "aws:ec2/keyPair:KeyPair": "key pairs are free",
     "aws:ebs/encryptionByDefault:EncryptionByDefault": "an account setting",
     "aws:ebs/defaultKmsKey:DefaultKmsKey": "an account setting",
+    # image building: Image Builder charges nothing itself; instances and snapshots are priced on the pipeline
+    "aws:imagebuilder/component:Component": "Image Builder is free; builds are priced on the pipeline",
+    "aws:imagebuilder/imageRecipe:ImageRecipe": "Image Builder is free; builds are priced on the pipeline",
+    "aws:imagebuilder/infrastructureConfiguration:InfrastructureConfiguration": _PRICED_ELSEWHERE,
+    "aws:imagebuilder/distributionConfiguration:DistributionConfiguration": _PRICED_ELSEWHERE,
+    "aws:kms/grant:Grant": "grants are free (requests are priced with the key)",
     # identity and keys
     "aws:iam/role:Role": _IAM,
     "aws:iam/policy:Policy": _IAM,

@@ -27,7 +27,7 @@ from costs.progress import Progress
 from costs.readme import README, block, current_block
 from costs.refresh import refresh
 from costs.render import as_data, as_json, as_markdown, as_table
-from costs.rules import FREE, RULES, unpriced_types
+from costs.rules import FREE, RULES, cron_runs_per_month, unpriced_types
 from plan import Plan, run_program
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -510,3 +510,41 @@ def test_refresh_for_a_new_region_leaves_out_what_the_price_list_cannot_confirm(
     assert "lightsail.bundle.nano_3_0: no Price List query and no price for eu-west-3" in out.out
     assert "price file is left as it was" in out.err
     assert not (ROOT / "costs/prices/eu-west-3.json").exists()
+
+
+def test_an_image_pipeline_pays_build_time_per_scheduled_build_and_the_snapshots_it_keeps() -> None:
+    def program() -> None:
+        recipe = aws.imagebuilder.ImageRecipe(
+            "recipe", name="recipe", version="1.0.0", parent_image="arn:aws:imagebuilder:us-east-1:aws:image/x/x.x.x",
+            components=[{"component_arn": "arn:c"}],
+            block_device_mappings=[{"device_name": "/dev/xvda", "ebs": {"volume_size": 10, "volume_type": "gp3"}}],
+        )  # fmt: skip
+        infrastructure = aws.imagebuilder.InfrastructureConfiguration(
+            "infra", name="infra", instance_profile_name="p", instance_types=["t4g.small"]
+        )
+        aws.imagebuilder.ImagePipeline(
+            "pipeline", name="pipeline", image_recipe_arn=recipe.arn,
+            infrastructure_configuration_arn=infrastructure.arn,
+            schedule={"schedule_expression": "cron(0 4 ? * MON-FRI *)"},
+        )  # fmt: skip
+
+    result = price(program, Assumptions().with_changes({"imagePipeline.buildMinutesPerRun": 60}))
+    # Five weekdays a week: 5 x 52.1775 / 12 builds a month, each an hour of t4g.small; 4 images x 10 GB snapshots.
+    builds = 5 * 52.1775 / 12
+    assert monthly_of(result, "pipeline") == pytest.approx(builds * 0.0168 + 4 * 10 * 0.05)
+    assert result.fixed_total == 0
+    assert not result.unpriced
+
+
+@pytest.mark.parametrize(
+    ("schedule", "runs"),
+    [
+        ("cron(0 4 ? * SUN *)", 52.1775 / 12),
+        ("cron(0 4 * * ? *)", 365.2425 / 12),
+        ("cron(0 */6 * * ? *)", 4 * 365.2425 / 12),
+        ("cron(30 2 1,15 * ? *)", 2),
+        ("cron(0 0 1 JAN,JUL ? *)", 2 / 12),
+    ],
+)
+def test_scheduled_builds_per_month_follow_the_cron_expression(schedule: str, runs: float) -> None:
+    assert cron_runs_per_month(schedule) == pytest.approx(runs)

@@ -183,6 +183,12 @@ class WordPressArgs(ArgsModel):
     """Target value of the scaling metric (a CPU percentage for cpu)."""
     wordpress_version: str = "7.0"
     """WordPress release every instance installs (pinned, so every instance runs the same code)."""
+    image: Literal["stock", "baked"] = "stock"
+    """What instances boot from: stock Amazon Linux 2023 (boot installs the web tier), or the image the image
+    pipeline bakes (boot only configures; needs imagePipeline.enabled, docs/images.md)."""
+    image_parameter: str | None = None
+    """SSM parameter holding the baked image's id when image is baked. Set by the program to the image pipeline's;
+    name one yourself only for an image baked by another stack."""
     content_backups: Flag = False
     """Back up the shared content file system with AWS Backup. Defaults to protect."""
     protect: Flag = False
@@ -228,7 +234,15 @@ class WordPressArgs(ArgsModel):
             raise ValueError(f"must lie between minSize ({low}) and maxSize ({high})")
         return value
 
-    @field_validator("key_name", "certificate_arn", mode="before")
+    @field_validator("image_parameter")
+    @classmethod
+    def _ssm_parameter_name(cls, value: str | None) -> str | None:
+        # Parameter names: letters, digits and _.-/ (SSM PutParameter Name); a hierarchy starts with /.
+        if value is not None and not re.fullmatch(r"/?[A-Za-z0-9_.\-/]{1,1011}", value):
+            raise ValueError("must be an SSM parameter name such as /images/my-stack/ami-id")
+        return value
+
+    @field_validator("key_name", "certificate_arn", "image_parameter", mode="before")
     @classmethod
     def _blank(cls, value: Any) -> Any:
         return _blank_is_unset(value)

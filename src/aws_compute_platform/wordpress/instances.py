@@ -1,7 +1,8 @@
 """WebInstances: the WordPress servers, an Auto Scaling group over every AZ launched from a hardened template.
 
-Amazon Linux 2023 from AWS's public SSM parameter, IMDSv2 only, an encrypted gp3 root volume, a role that may read
-the database secret and signal its own readiness, and nothing else. A lifecycle hook keeps each new instance out of
+Amazon Linux 2023 from AWS's public SSM parameter (or the image pipeline's baked image: wordpress/image.py),
+IMDSv2 only, an encrypted gp3 root volume, a role that may read the database secret and signal its own readiness,
+and nothing else. A lifecycle hook keeps each new instance out of
 the load balancer until its boot script says it is ready; a new launch template version rolls the group.
 """
 
@@ -16,7 +17,6 @@ import pulumi_aws as aws
 
 from aws_compute_platform.config import ConfigError
 from aws_compute_platform.foundation.aws_context import aws_context
-from aws_compute_platform.foundation.instance_types import architecture
 from aws_compute_platform.foundation.network import NetworkRef
 from aws_compute_platform.foundation.tags import asg_tags, tagged
 from aws_compute_platform.wordpress.args import WordPressArgs
@@ -24,10 +24,11 @@ from aws_compute_platform.wordpress.connections import Connections, security_gro
 from aws_compute_platform.wordpress.content import SharedContent
 from aws_compute_platform.wordpress.database import Database, secret_read_statements
 from aws_compute_platform.wordpress.iam import policy_document
+from aws_compute_platform.wordpress.image import STOCK_PARAMETER, launch_image
 from aws_compute_platform.wordpress.load_balancer import WEB_PORT, LoadBalancer
 from aws_compute_platform.wordpress.user_data import LIFECYCLE_HOOK, BootSettings, cloud_config, compressed
 
-AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-{arch}"
+AMI_PARAMETER = STOCK_PARAMETER
 # Group metrics at one-minute granularity are free; they show capacity in the console.
 GROUP_METRICS = ("GroupDesiredCapacity", "GroupInServiceInstances", "GroupPendingInstances", "GroupTotalInstances")
 
@@ -99,10 +100,6 @@ class WebInstances(pulumi.ComponentResource):
             f"{name}-instance", role=role.name, tags=tagged(tags, f"{name}-instance"), opts=child
         )
 
-        image = aws.ssm.get_parameter_output(
-            name=AMI_PARAMETER.format(arch=architecture(args.instance_type)),
-            opts=pulumi.InvokeOutputOptions(parent=self),
-        )
         user_data = pulumi.Output.all(
             context.region, database.address, database.secret_arn, content.file_system_id
         ).apply(
@@ -117,6 +114,7 @@ class WebInstances(pulumi.ComponentResource):
                             asg_name=asg_name,
                             wordpress_version=args.wordpress_version,
                             load_balancer_idle_timeout_s=args.load_balancer.idle_timeout_s,
+                            image=args.image,
                         )
                     )
                 )
@@ -125,7 +123,7 @@ class WebInstances(pulumi.ComponentResource):
         self.launch_template = aws.ec2.LaunchTemplate(
             f"{name}-web",
             description="WordPress instances: Amazon Linux 2023, IMDSv2 only, encrypted root volume",
-            image_id=image.insecure_value,
+            image_id=launch_image(args, self),
             instance_type=args.instance_type,
             key_name=args.key_name,
             iam_instance_profile={"arn": profile.arn},

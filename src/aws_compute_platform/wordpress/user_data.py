@@ -31,6 +31,7 @@ class BootSettings:
     efs_id: str
     asg_name: str
     wordpress_version: str
+    image: str = "stock"
     db_name: str = DATABASE_NAME
     lifecycle_hook: str = LIFECYCLE_HOOK
     health_file: str = HEALTH_FILE
@@ -63,6 +64,7 @@ def cloud_config(boot: BootSettings) -> str:
         "WP_LIFECYCLE_HOOK": boot.lifecycle_hook,
         "WP_VERSION": boot.wordpress_version,
         "WP_HEALTH_FILE": boot.health_file,
+        "WP_IMAGE": boot.image,
     }
     files = [
         ("/etc/wordpress/boot.env", "0644", "".join(f"{k}={shlex.quote(v)}\n" for k, v in env.items())),

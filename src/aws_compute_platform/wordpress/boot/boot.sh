@@ -24,7 +24,24 @@ signal() {
 # A failed boot must not join the load balancer: ABANDON makes Auto Scaling terminate and replace the instance.
 trap 'echo "wordpress boot failed at line ${LINENO}" >&2; signal ABANDON || true' ERR
 
-dnf install -y httpd php php-fpm php-mysqlnd php-gd php-mbstring php-xml php-intl php-opcache amazon-efs-utils
+# --- Baked image: skip installation ----------------------------------------------------------------------------
+# An image baked by the image pipeline (src/aws_compute_platform/images) already holds the web tier and WordPress
+# core, and names the release in /etc/wordpress/baked-image. Booting from it, this script only configures. A stock
+# image, or one baked with another release than WP_VERSION, installs here as before. Every install step belongs
+# inside a `if ! baked_image` block, and in the image's wordpress-web component document.
+baked_image() {
+  [ -r /etc/wordpress/baked-image ] && grep -qx "WP_VERSION=${WP_VERSION}" /etc/wordpress/baked-image
+}
+if baked_image; then
+  echo "wordpress boot: baked image with WordPress ${WP_VERSION}: nothing to install"
+elif [ "${WP_IMAGE:-stock}" = "baked" ]; then
+  echo "wordpress boot: the fleet asks for a baked image but this one holds no WordPress ${WP_VERSION}: installing"
+fi
+# -----------------------------------------------------------------------------------------------------------------
+
+if ! baked_image; then
+  dnf install -y httpd php php-fpm php-mysqlnd php-gd php-mbstring php-xml php-intl php-opcache amazon-efs-utils
+fi
 
 # Shared content: the whole file system is mounted over TLS; wp-content and the shared salts live on it.
 mkdir -p "${SHARED}"
@@ -36,12 +53,14 @@ done
 mountpoint -q "${SHARED}"
 
 # WordPress core stays on the instance at the pinned version, so every instance runs the same code.
-workdir=$(mktemp -d)
-curl -sSfL --retry 5 -o "${workdir}/wordpress.tar.gz" "https://wordpress.org/wordpress-${WP_VERSION}.tar.gz"
-expected=$(curl -sSfL --retry 5 "https://wordpress.org/wordpress-${WP_VERSION}.tar.gz.sha1")
-echo "${expected}  ${workdir}/wordpress.tar.gz" | sha1sum -c -
-tar -xzf "${workdir}/wordpress.tar.gz" -C "${DOCROOT}" --strip-components=1
-rm -rf "${workdir}"
+if ! baked_image; then
+  workdir=$(mktemp -d)
+  curl -sSfL --retry 5 -o "${workdir}/wordpress.tar.gz" "https://wordpress.org/wordpress-${WP_VERSION}.tar.gz"
+  expected=$(curl -sSfL --retry 5 "https://wordpress.org/wordpress-${WP_VERSION}.tar.gz.sha1")
+  echo "${expected}  ${workdir}/wordpress.tar.gz" | sha1sum -c -
+  tar -xzf "${workdir}/wordpress.tar.gz" -C "${DOCROOT}" --strip-components=1
+  rm -rf "${workdir}"
+fi
 
 # The first instance seeds the shared content and the salts; the lock keeps two first boots from racing.
 mkdir -p "${SHARED}/config"
