@@ -36,8 +36,14 @@ pulumi.export("vpcId", network.vpc_id)
 pulumi.export("availabilityZones", network.availability_zones)
 
 if settings.wordpress.enabled:
-    wordpress = WordPressFleet(f"{prefix}-wordpress", settings.wordpress, network=network, key_arn=key.arn, tags=tags)
+    wordpress = WordPressFleet(
+        f"{prefix}-wordpress", settings.wordpress, network=network, key_arn=key.arn, tags=tags, domain=domain
+    )
     pulumi.export("wordpressSiteUrl", wordpress.site_url)
+    if wordpress.distribution_domain_name is not None:
+        pulumi.export("wordpressDistributionDomainName", wordpress.distribution_domain_name)
+    # The secret's ARN only: `aws secretsmanager get-secret-value --secret-id <it>` reads the password (docs/edge.md).
+    pulumi.export("wordpressAdminPasswordSecret", wordpress.admin_password_secret_arn)
     pulumi.export("wordpressLoadBalancerDnsName", wordpress.load_balancer_dns_name)
     pulumi.export("wordpressAutoScalingGroupName", wordpress.autoscaling_group_name)
     pulumi.export("wordpressDatabaseEndpoint", wordpress.database_endpoint)

@@ -22,6 +22,11 @@ _ZONE_SUFFIXES = {
 }
 
 
+# AWS-managed prefix lists the program looks up: (name, region) -> id, as `aws ec2 describe-managed-prefix-lists`
+# answers in that region.
+_PREFIX_LISTS = {("com.amazonaws.global.cloudfront.origin-facing", "us-east-1"): "pl-3b927c52"}
+
+
 def _region() -> str:
     return pulumi.Config("aws").get("region") or "us-east-1"
 
@@ -94,6 +99,21 @@ class AwsMocks(pulumi.runtime.Mocks):
                 "arn": f"arn:{PARTITION}:route53:::hostedzone/{zone_id}",
                 "privateZone": False,
                 "nameServers": [f"ns-1.awsdns-01.{t}" for t in ("org", "com", "net", "co.uk")],
+            }, []
+        if function == "aws:ec2/getManagedPrefixList:getManagedPrefixList":
+            # An AWS-managed prefix list by name; CloudFront's origin-facing list has its own id in each region.
+            name = str(args.args.get("name", ""))
+            list_id = _PREFIX_LISTS.get((name, region)) or f"pl-{stable_hash(name, region)[:8]}"
+            return {
+                "id": list_id,
+                "name": name,
+                "arn": f"arn:{PARTITION}:ec2:{region}:aws:prefix-list/{list_id}",
+                "addressFamily": "IPv4",
+                "maxEntries": 55,
+                "ownerId": "AWS",
+                "version": 1,
+                "entries": [{"cidr": "130.176.0.0/18", "description": ""}],
+                "region": region,
             }, []
         raise NotImplementedError(f"the offline plan has no answer for the provider call {function}")
 
@@ -293,6 +313,28 @@ def _random_password(name: str, physical: str, region: str, inputs: dict[str, An
     return {"result": (body * (length // len(body) + 1))[:length], "bcryptHash": f"$2a$10${stable_hash(name)}"}
 
 
+def _distribution(name: str, physical: str, region: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    distribution_id = f"E{stable_hash(name)[:13].upper()}"
+    return {
+        "arn": f"arn:{PARTITION}:cloudfront::{ACCOUNT_ID}:distribution/{distribution_id}",
+        "domainName": f"d{stable_hash('cdn', name)[:13]}.cloudfront.net",
+        # Route 53's hosted zone for every CloudFront alias.
+        "hostedZoneId": "Z2FDTNDATAQYW2",
+        "status": "Deployed",
+        "etag": "E2QWRUHEXAMPLE",
+    }
+
+
+def _web_acl(name: str, physical: str, region: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    acl_region = inputs.get("region") or region
+    scope = "global" if inputs.get("scope") == "CLOUDFRONT" else "regional"
+    acl_id = stable_hash("waf", name)[:8] + "-0000-4000-8000-" + stable_hash("waf-id", name)[:12]
+    return {
+        "arn": f"arn:{PARTITION}:wafv2:{acl_region}:{ACCOUNT_ID}:{scope}/webacl/{physical}/{acl_id}",
+        "capacity": 1150,
+    }
+
+
 def _launch_template(name: str, physical: str, region: str, inputs: dict[str, Any]) -> dict[str, Any]:
     return {"latestVersion": 1, "defaultVersion": 1}
 
@@ -349,6 +391,8 @@ _SPECIFIC: dict[str, Callable[[str, str, str, dict[str, Any]], dict[str, Any]]] 
     "aws:lightsail/instance:Instance": _lightsail_instance,
     "aws:ec2/launchTemplate:LaunchTemplate": _launch_template,
     "random:index/randomPassword:RandomPassword": _random_password,
+    "aws:cloudfront/distribution:Distribution": _distribution,
+    "aws:wafv2/webAcl:WebAcl": _web_acl,
     "aws:secretsmanager/secret:Secret": _secret,
     "aws:cloudwatch/logGroup:LogGroup": _log_group,
     "aws:iam/role:Role": _iam_role,
