@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import pulumi
-import pulumi_random as random
 
 from aws_compute_platform.foundation.domain import US_EAST_1, Domain
 from aws_compute_platform.foundation.network import NetworkRef
@@ -59,11 +58,6 @@ class WordPressFleet(pulumi.ComponentResource):
         # CloudFront asks the load balancer for origin.<site> (static paths) and for the site's own name (paths that
         # forward the viewer's Host), so with a domain the load balancer holds a certificate for each.
         origin_fqdn = f"origin.{site_fqdn}" if site_fqdn is not None and cdn else None
-        origin_secret = (
-            random.RandomPassword(f"{name}-origin-secret", length=48, special=False, opts=child).result
-            if cdn
-            else None
-        )
         certificates: list[pulumi.Input[str]] = []
         if domain is not None and site_fqdn is not None:
             certificates.append(domain.certificate(f"{name}-site", site_fqdn).arn)
@@ -74,14 +68,15 @@ class WordPressFleet(pulumi.ComponentResource):
             name,
             args.load_balancer,
             certificate_arns=certificates,
-            origin_secret=origin_secret,
+            behind_cdn=cdn,
             log_retention_days=args.log_retention_days,
             network=network,
             tags=tags,
             opts=child,
         )
         self.edge: SiteEdge | None = None
-        if cdn and origin_secret is not None:
+        origin_secret = self.load_balancer.origin_secret
+        if origin_secret is not None:
             viewer_certificate = (
                 domain.certificate(f"{name}-cdn", site_fqdn, region=US_EAST_1).arn
                 if domain is not None and site_fqdn is not None

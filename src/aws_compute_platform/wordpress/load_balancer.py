@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_random as random
 
 from aws_compute_platform.foundation.aws_context import aws_context
 from aws_compute_platform.foundation.network import NetworkRef
@@ -26,9 +27,10 @@ INSTALLER_PATHS = ("/wp-admin/install.php", "/wp-admin/setup-config.php")
 class LoadBalancer(pulumi.ComponentResource):
     """Forwards to the instances' target group; who may reach it depends on whether CloudFront is in front.
 
-    Behind CloudFront (`origin_secret` given): the security group admits one port (443 with certificates, 80
-    without) from CloudFront's origin-facing managed prefix list only, and the listener forwards only requests that
-    carry the secret origin header CloudFront adds; anything else gets a fixed 403. Without CloudFront: 80 and 443
+    Behind CloudFront (`behind_cdn`): the security group admits one port (443 with certificates, 80 without) from
+    CloudFront's origin-facing managed prefix list only, and the listener forwards only requests that carry the
+    secret origin header (`origin_secret`, generated here, a secret output) that CloudFront must add; anything else
+    gets a fixed 403. Without CloudFront: 80 and 443
     are open to the internet; with certificates 443 terminates TLS with `args.ssl_policy` and 80 answers with a 301
     to HTTPS, without them 80 serves the site. Either way the install wizard's pages are refused at the listener.
     Access logs, when on, go to a private, TLS-only bucket of their own.
@@ -40,7 +42,7 @@ class LoadBalancer(pulumi.ComponentResource):
         args: LoadBalancerArgs,
         *,
         certificate_arns: Sequence[pulumi.Input[str]] = (),
-        origin_secret: pulumi.Input[str] | None = None,
+        behind_cdn: bool = False,
         log_retention_days: int,
         network: NetworkRef,
         tags: Mapping[str, str],
@@ -48,8 +50,13 @@ class LoadBalancer(pulumi.ComponentResource):
     ) -> None:
         super().__init__("acp:wordpress:LoadBalancer", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        behind_cdn = origin_secret is not None
         https = bool(certificate_arns)
+        # Letters and digits only (a header value, compared as is); kept secret in the state, never an output.
+        self.origin_secret: pulumi.Output[str] | None = (
+            random.RandomPassword(f"{name}-origin-secret", length=48, special=False, opts=child).result
+            if behind_cdn
+            else None
+        )
         self.security_group = security_group(
             name,
             "alb-sg",
@@ -177,12 +184,12 @@ class LoadBalancer(pulumi.ComponentResource):
             tags=tagged(tags, f"{name}-no-installer"),
             opts=child,
         )
-        if origin_secret is not None:
+        if self.origin_secret is not None:
             aws.lb.ListenerRule(
                 f"{name}-from-cloudfront",
                 listener_arn=serving.arn,
                 priority=10,
-                conditions=[{"http_header": {"http_header_name": ORIGIN_HEADER, "values": [origin_secret]}}],
+                conditions=[{"http_header": {"http_header_name": ORIGIN_HEADER, "values": [self.origin_secret]}}],
                 actions=[forward],
                 tags=tagged(tags, f"{name}-from-cloudfront"),
                 opts=child,
