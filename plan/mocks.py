@@ -162,9 +162,10 @@ _NAMED = {
 def _certificate(name: str, physical: str, region: str, inputs: dict[str, Any]) -> dict[str, Any]:
     domain = str(inputs.get("domainName", "example.org"))
     cert_region = inputs.get("region") or region
+    # ACM asks for the same validation record for every certificate of a name; each certificate has its own ARN.
     token = stable_hash(domain)
     return {
-        "arn": f"arn:{PARTITION}:acm:{cert_region}:{ACCOUNT_ID}:certificate/{token}",
+        "arn": f"arn:{PARTITION}:acm:{cert_region}:{ACCOUNT_ID}:certificate/{stable_hash(domain, name)}",
         "status": "PENDING_VALIDATION",
         "domainValidationOptions": [
             {

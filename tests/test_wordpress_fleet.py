@@ -48,7 +48,7 @@ def custom_plan() -> Plan:
                 "scalingMetric": "requestCount",
                 "scalingTarget": 500,
                 "database": {"instanceClass": "db.t4g.micro", "multiAz": False},
-            }
+            },
         },
     )
 

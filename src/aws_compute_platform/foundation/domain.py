@@ -129,7 +129,13 @@ class Domain(pulumi.ComponentResource):
                 zone_id=self.zone_id,
                 name=fqdn,
                 type=record_type,
-                aliases=[{"name": target_dns_name, "zone_id": target_zone_id, "evaluate_target_health": evaluate_target_health}],
+                aliases=[
+                    {
+                        "name": target_dns_name,
+                        "zone_id": target_zone_id,
+                        "evaluate_target_health": evaluate_target_health,
+                    }
+                ],
                 opts=pulumi.ResourceOptions(parent=self),
             )
             for record_type in (("A", "AAAA") if ipv6 else ("A",))

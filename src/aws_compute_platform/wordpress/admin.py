@@ -17,7 +17,7 @@ import pulumi_random as random
 from aws_compute_platform.foundation.tags import tagged
 
 # Printable characters that survive a shell, a JSON document and a login form without escaping trouble.
-PASSWORD_SPECIALS = "!#%*+-.:=?@^_~"
+PASSWORD_SPECIALS = "!#%*+-.:=?@^_~"  # noqa: S105 (the characters allowed, not a password)
 PASSWORD_LENGTH = 32
 
 

@@ -3,12 +3,11 @@
 Cache behaviours follow AWS's whitepaper "Best Practices for WordPress on AWS" ("CloudFront distribution creation"),
 stricter in one respect: every behaviour sends viewers to HTTPS.
 
-| path             | cached                        | forwarded to WordPress                                   |
-|------------------|-------------------------------|----------------------------------------------------------|
-| `wp-admin/*`     | never (Managed-CachingDisabled) | every header, cookie and query string (Managed-AllViewerAndCloudFrontHeaders-2022-06) |
-| `wp-login.php`   | never (same)                  | the same                                                 |
-| `wp-content/*`, `wp-includes/*` | yes, by path and query string (asset versions) | query strings; no cookies, no headers |
-| default `*`      | yes, by `Host`, `CloudFront-Forwarded-Proto`, the `comment_*`, `wordpress_*`, `wp-settings-*` cookies and query strings | those |
+- `wp-admin/*`, `wp-login.php`: never cached (Managed-CachingDisabled); every header, cookie and query string
+  forwarded, with CloudFront's headers (Managed-AllViewerAndCloudFrontHeaders-2022-06); HTTPS only.
+- `wp-content/*`, `wp-includes/*`: cached by path and query string (asset versions); no cookies, no headers.
+- default `*`: cached by `Host`, `CloudFront-Forwarded-Proto`, the `comment_*`, `wordpress_*`, `wp-settings-*` cookies
+  and the query string, which are also all WordPress receives.
 
 The admin paths use AWS managed policies (ids from the CloudFront developer guide, "Use managed cache policies" and
 "Use managed origin request policies"). No managed cache policy keeps query strings without cookies or headers, and
@@ -215,7 +214,7 @@ class SiteEdge(pulumi.ComponentResource):
         self.register_outputs({"domainName": self.domain_name, "distributionId": self.distribution_id})
 
     def _web_acl(self, name: str, args: CdnArgs, tags: Mapping[str, str]) -> aws.wafv2.WebAcl:
-        """A CLOUDFRONT-scope web ACL (created in us-east-1, whatever the stack's region): allow unless a rule blocks."""
+        """A CLOUDFRONT-scope web ACL, created in us-east-1 whatever the stack's region; allows unless a rule blocks."""
         login_limit = {
             "name": LOGIN_RATE_RULE,
             "priority": 1,
