@@ -248,7 +248,7 @@ def test_every_viewer_is_on_https_and_dev_uses_cloudfronts_certificate(stack_pla
         )
 
 
-# -- cache behaviours (whitepaper "Best Practices for WordPress on AWS") ------------------------------------------------
+# -- cache behaviours (whitepaper "Best Practices for WordPress on AWS") -----------------------------------------------
 
 
 def test_admin_paths_are_never_cached_forward_everything_and_take_https_only(stack_plan: Plan) -> None:
