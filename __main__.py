@@ -57,9 +57,13 @@ if settings.wordpress.enabled:
         fleet_args = fleet_args.model_copy(update={"image_parameter": images.parameter_name})
         fleet_opts = pulumi.ResourceOptions(transformations=[launches_after(images.parameter)])
     wordpress = WordPressFleet(
-        f"{prefix}-wordpress", fleet_args, network=network, key_arn=key.arn, tags=tags, opts=fleet_opts
+        f"{prefix}-wordpress", fleet_args, network=network, key_arn=key.arn, tags=tags, domain=domain, opts=fleet_opts
     )
     pulumi.export("wordpressSiteUrl", wordpress.site_url)
+    if wordpress.distribution_domain_name is not None:
+        pulumi.export("wordpressDistributionDomainName", wordpress.distribution_domain_name)
+    # The secret's ARN only: `aws secretsmanager get-secret-value --secret-id <it>` reads the password (docs/edge.md).
+    pulumi.export("wordpressAdminPasswordSecret", wordpress.admin_password_secret_arn)
     pulumi.export("wordpressLoadBalancerDnsName", wordpress.load_balancer_dns_name)
     pulumi.export("wordpressAutoScalingGroupName", wordpress.autoscaling_group_name)
     pulumi.export("wordpressDatabaseEndpoint", wordpress.database_endpoint)

@@ -593,11 +593,57 @@ def _by_arn(ctx: Context, arn: object) -> PlannedResource | None:
     return next((x for x in ctx.plan if arn is not None and x.outputs.get("arn") == arn), None)
 
 
+def cloudfront_distribution(ctx: Context) -> RuleResult:
+    a = ctx.assumptions
+    requests, gb = a["cloudfront.requestsPerMonth"], a["cloudfront.dataOutGbPerMonth"]
+    where = ctx.resource.get("priceClass") or "PriceClass_All"
+    return [
+        ctx.usage(
+            f"{requests:,.0f} HTTPS requests (North America and Europe rate; {where})",
+            requests,
+            "cloudfront.request.https",
+            "cloudfront.requestsPerMonth",
+        ),
+        ctx.usage(
+            f"{gb:g} GB to viewers (first-10-TB North America and Europe rate)",
+            gb,
+            "cloudfront.data_out.gb",
+            "cloudfront.dataOutGbPerMonth",
+        ),
+    ]
+
+
+def waf_web_acl(ctx: Context) -> RuleResult:
+    rules = ctx.resource.get("rules") or []
+    managed = sum(1 for r in rules if (r.get("statement") or {}).get("managedRuleGroupStatement"))
+    requests = ctx.assumptions["cloudfront.requestsPerMonth"]
+    return [
+        Charge("web ACL", 1, "waf.web_acl"),
+        Charge(
+            f"{len(rules)} rules ({managed} of them AWS managed rule groups, priced as one rule each)",
+            len(rules),
+            "waf.rule",
+        ),
+        ctx.usage(
+            f"{requests:,.0f} requests inspected (every request to the distribution)",
+            requests,
+            "waf.request",
+            "cloudfront.requestsPerMonth",
+        ),
+    ]
+
+
 def event_rule(ctx: Context) -> RuleResult:
     return "scheduled rules and AWS service events on the default event bus are free"
 
 
+# Services billed the same whatever the region a resource is created in: a CLOUDFRONT-scope web ACL must be created
+# in us-east-1 but is priced like any other ("The pricing for AWS WAF is consistent across all AWS Regions").
+GLOBAL: frozenset[str] = frozenset({"aws:wafv2/webAcl:WebAcl"})
+
 RULES: dict[str, Rule] = {
+    "aws:cloudfront/distribution:Distribution": cloudfront_distribution,
+    "aws:wafv2/webAcl:WebAcl": waf_web_acl,
     "aws:ec2/instance:Instance": ec2_instance,
     "aws:ec2/eip:Eip": elastic_ip,
     "aws:ec2/natGateway:NatGateway": nat_gateway,
@@ -697,6 +743,8 @@ FREE: dict[str, str] = {
     "aws:route53/record:Record": "priced per hosted zone and query",
     # load balancing and scaling
     "aws:lb/targetGroup:TargetGroup": _CONFIG,
+    "aws:cloudfront/cachePolicy:CachePolicy": _CONFIG,
+    "aws:cloudfront/originRequestPolicy:OriginRequestPolicy": _CONFIG,
     "aws:lb/listener:Listener": _CONFIG,
     "aws:lb/listenerRule:ListenerRule": _CONFIG,
     "aws:lb/listenerCertificate:ListenerCertificate": _CONFIG,

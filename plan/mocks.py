@@ -43,6 +43,11 @@ def _instance_type_offerings(args: dict[str, Any], region: str) -> dict[str, Any
     }
 
 
+# AWS-managed prefix lists the program looks up: (name, region) -> id, as `aws ec2 describe-managed-prefix-lists`
+# answers in that region.
+_PREFIX_LISTS = {("com.amazonaws.global.cloudfront.origin-facing", "us-east-1"): "pl-3b927c52"}
+
+
 def _region() -> str:
     return pulumi.Config("aws").get("region") or "us-east-1"
 
@@ -118,6 +123,21 @@ class AwsMocks(pulumi.runtime.Mocks):
                 "privateZone": False,
                 "nameServers": [f"ns-1.awsdns-01.{t}" for t in ("org", "com", "net", "co.uk")],
             }, []
+        if function == "aws:ec2/getManagedPrefixList:getManagedPrefixList":
+            # An AWS-managed prefix list by name; CloudFront's origin-facing list has its own id in each region.
+            name = str(args.args.get("name", ""))
+            list_id = _PREFIX_LISTS.get((name, region)) or f"pl-{stable_hash(name, region)[:8]}"
+            return {
+                "id": list_id,
+                "name": name,
+                "arn": f"arn:{PARTITION}:ec2:{region}:aws:prefix-list/{list_id}",
+                "addressFamily": "IPv4",
+                "maxEntries": 55,
+                "ownerId": "AWS",
+                "version": 1,
+                "entries": [{"cidr": "130.176.0.0/18", "description": ""}],
+                "region": region,
+            }, []
         raise NotImplementedError(f"the offline plan has no answer for the provider call {function}")
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
@@ -166,9 +186,10 @@ _NAMED = {
 def _certificate(name: str, physical: str, region: str, inputs: dict[str, Any]) -> dict[str, Any]:
     domain = str(inputs.get("domainName", "example.org"))
     cert_region = inputs.get("region") or region
+    # ACM asks for the same validation record for every certificate of a name; each certificate has its own ARN.
     token = stable_hash(domain)
     return {
-        "arn": f"arn:{PARTITION}:acm:{cert_region}:{ACCOUNT_ID}:certificate/{token}",
+        "arn": f"arn:{PARTITION}:acm:{cert_region}:{ACCOUNT_ID}:certificate/{stable_hash(domain, name)}",
         "status": "PENDING_VALIDATION",
         "domainValidationOptions": [
             {
@@ -336,6 +357,28 @@ def _random_id(name: str, physical: str, region: str, inputs: dict[str, Any]) ->
     }
 
 
+def _distribution(name: str, physical: str, region: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    distribution_id = f"E{stable_hash(name)[:13].upper()}"
+    return {
+        "arn": f"arn:{PARTITION}:cloudfront::{ACCOUNT_ID}:distribution/{distribution_id}",
+        "domainName": f"d{stable_hash('cdn', name)[:13]}.cloudfront.net",
+        # Route 53's hosted zone for every CloudFront alias.
+        "hostedZoneId": "Z2FDTNDATAQYW2",
+        "status": "Deployed",
+        "etag": "E2QWRUHEXAMPLE",
+    }
+
+
+def _web_acl(name: str, physical: str, region: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    acl_region = inputs.get("region") or region
+    scope = "global" if inputs.get("scope") == "CLOUDFRONT" else "regional"
+    acl_id = stable_hash("waf", name)[:8] + "-0000-4000-8000-" + stable_hash("waf-id", name)[:12]
+    return {
+        "arn": f"arn:{PARTITION}:wafv2:{acl_region}:{ACCOUNT_ID}:{scope}/webacl/{physical}/{acl_id}",
+        "capacity": 1150,
+    }
+
+
 def _launch_template(name: str, physical: str, region: str, inputs: dict[str, Any]) -> dict[str, Any]:
     return {"latestVersion": 1, "defaultVersion": 1}
 
@@ -393,6 +436,8 @@ _SPECIFIC: dict[str, Callable[[str, str, str, dict[str, Any]], dict[str, Any]]] 
     "aws:ec2/launchTemplate:LaunchTemplate": _launch_template,
     "random:index/randomPassword:RandomPassword": _random_password,
     "random:index/randomId:RandomId": _random_id,
+    "aws:cloudfront/distribution:Distribution": _distribution,
+    "aws:wafv2/webAcl:WebAcl": _web_acl,
     "aws:secretsmanager/secret:Secret": _secret,
     "aws:cloudwatch/logGroup:LogGroup": _log_group,
     "aws:iam/role:Role": _iam_role,

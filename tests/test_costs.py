@@ -240,6 +240,67 @@ def test_serverless_services_are_priced_at_stated_usage_that_can_be_changed() ->
     assert "lambda.requestsPerMonth, changed" in result.assumptions.describe("lambda.requestsPerMonth")
 
 
+def test_cloudfront_and_its_web_acl_are_priced_per_request_gigabyte_rule_and_acl() -> None:
+    def program() -> None:
+        origin = {
+            "origin_id": "site",
+            "domain_name": "origin.example.org",
+            "custom_origin_config": {
+                "http_port": 80, "https_port": 443, "origin_protocol_policy": "https-only",
+                "origin_ssl_protocols": ["TLSv1.2"],
+            },
+        }  # fmt: skip
+        behaviour = {
+            "target_origin_id": "site", "viewer_protocol_policy": "redirect-to-https",
+            "allowed_methods": ["GET", "HEAD"], "cached_methods": ["GET", "HEAD"], "cache_policy_id": "policy",
+        }  # fmt: skip
+        visibility = {"cloudwatch_metrics_enabled": True, "metric_name": "m", "sampled_requests_enabled": True}
+        managed = [
+            {
+                "name": group, "priority": i, "override_action": {"none": {}}, "visibility_config": visibility,
+                "statement": {"managed_rule_group_statement": {"vendor_name": "AWS", "name": group}},
+            }
+            for i, group in enumerate(["AWSManagedRulesCommonRuleSet", "AWSManagedRulesPHPRuleSet"])
+        ]  # fmt: skip
+        acl = aws.wafv2.WebAcl(
+            "waf", scope="CLOUDFRONT", region="us-east-1", default_action={"allow": {}},
+            visibility_config=visibility, rules=managed,
+        )  # fmt: skip
+        aws.cloudfront.Distribution(
+            "cdn", enabled=True, origins=[origin], default_cache_behavior=behaviour, price_class="PriceClass_100",
+            restrictions={"geo_restriction": {"restriction_type": "none"}},
+            viewer_certificate={"cloudfront_default_certificate": True}, web_acl_id=acl.arn,
+        )  # fmt: skip
+
+    changes = ["cloudfront.requestsPerMonth=20000000", "cloudfront.dataOutGbPerMonth=500"]
+    result = price(program, load_assumptions(settings=changes))
+    assert not result.unpriced
+    # 20M HTTPS requests x $0.01/10,000 + 500 GB x $0.085
+    assert monthly_of(result, "cdn") == pytest.approx(20.0 + 42.5)
+    # $5 the ACL, $1 each managed rule group, 20M inspected requests x $0.60/M
+    assert monthly_of(result, "waf") == pytest.approx(5.0 + 2 * 1.0 + 12.0)
+    fixed = [i for i in result.items if i.resource == "waf" and i.kind == "fixed"]
+    assert sum(i.monthly for i in fixed) == pytest.approx(7.0)
+
+
+def test_a_cloudfront_web_acl_made_in_us_east_1_is_priced_from_a_stack_in_another_region(tmp_path: Path) -> None:
+    document = json.loads((ROOT / "costs" / "prices" / "us-east-1.json").read_text())
+    document["region"] = "eu-west-1"
+    (tmp_path / "eu-west-1.json").write_text(json.dumps(document))
+
+    def program() -> None:
+        visibility = {"cloudwatch_metrics_enabled": True, "metric_name": "m", "sampled_requests_enabled": True}
+        aws.wafv2.WebAcl(
+            "waf", scope="CLOUDFRONT", region="us-east-1", default_action={"allow": {}}, visibility_config=visibility
+        )
+        aws.kms.Key("there", region="us-east-1")
+
+    plan = run_program(program, config={"aws:region": "eu-west-1"})
+    result = estimate(plan, load_prices("eu-west-1", tmp_path))
+    assert monthly_of(result, "waf") > 0
+    assert [u.resource for u in result.unpriced] == ["there"]  # a regional resource elsewhere still is not
+
+
 def test_assumptions_come_from_a_yaml_file_then_the_command_line(tmp_path: Path) -> None:
     usage = tmp_path / "usage.yaml"
     usage.write_text("s3:\n  storageGb: 500\nlambda.requestsPerMonth: 3000000\n")

@@ -94,7 +94,12 @@ def test_the_parent_image_has_the_architecture_of_the_build_and_fleet_instances(
         "prod",
         {
             PIPELINE_KEY: {"enabled": True, "instanceType": instance_type},
-            "aws-compute-platform:wordpress": {"enabled": True, "instanceType": instance_type, "image": "baked"},
+            "aws-compute-platform:wordpress": {
+                "enabled": True,
+                "instanceType": instance_type,
+                "image": "baked",
+                "adminEmail": "webmaster@example.org",
+            },
         },
     )
     assert one(plan, RECIPE).inputs["parentImage"].endswith(f":aws:image/amazon-linux-2023-{arch}/x.x.x")
@@ -339,6 +344,8 @@ def _boot(tmp_path: Path, *, image: str, baked_release: str | None) -> list[str]
             BootSettings(
                 region="us-east-1", db_host="db.example", db_secret_arn="arn:aws:secretsmanager:us-east-1:1:secret:x",
                 efs_id="fs-1", asg_name="web", wordpress_version="7.0", image=image,
+                site_url="https://www.example.org", site_title="News", admin_user="editor",
+                admin_email="e@example.org", admin_secret_arn="arn:aws:secretsmanager:us-east-1:1:secret:admin",
             )
         ).removeprefix("#cloud-config\n")
     )  # fmt: skip
@@ -419,14 +426,19 @@ def _problems(config: dict[str, Any]) -> dict[str, str]:
 
 
 def test_a_baked_fleet_without_a_pipeline_is_refused_naming_the_key() -> None:
-    problems = _problems({"wordpress": {"enabled": True, "image": "baked"}})
+    problems = _problems({"wordpress": {"enabled": True, "image": "baked", "adminEmail": "webmaster@example.org"}})
     assert "imagePipeline.enabled" in problems["aws-compute-platform:wordpress.image"]
 
 
 def test_a_pipeline_baking_for_another_architecture_than_the_fleet_is_refused() -> None:
     problems = _problems(
         {
-            "wordpress": {"enabled": True, "image": "baked", "instanceType": "t4g.small"},
+            "wordpress": {
+                "enabled": True,
+                "image": "baked",
+                "instanceType": "t4g.small",
+                "adminEmail": "webmaster@example.org",
+            },
             "imagePipeline": {"enabled": True, "instanceType": "t3.small"},
         }
     )

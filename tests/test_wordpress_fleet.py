@@ -26,27 +26,30 @@ WORDPRESS = "aws-compute-platform:wordpress"
 INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
 WORLD = {"0.0.0.0/0", "::/0"}
-CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/0f3c6a2e-1b2c-4d5e-8f90-123456789abc"
+DOMAIN = "aws-compute-platform:domain"
 
 
 @pytest.fixture(scope="module")
 def custom_plan() -> Plan:
-    """dev with a certificate, admin networks, an x86 instance type and request-count scaling."""
+    """dev with a domain and no CDN (viewers reach the load balancer), admin networks, an x86 instance type and
+    request-count scaling."""
     return run_stack(
         "dev",
         {
+            DOMAIN: "example.org",
             WORDPRESS: {
                 "enabled": True,
                 "instanceType": "t3.small",
                 "minSize": 1,
                 "maxSize": 3,
                 "adminCidrs": ["203.0.113.0/24", "2001:db8::/32"],
-                "certificateArn": CERTIFICATE,
+                "adminEmail": "webmaster@example.org",
+                "cdn": {"enabled": False},
                 "publicInstances": False,
                 "scalingMetric": "requestCount",
                 "scalingTarget": 500,
                 "database": {"instanceClass": "db.t4g.micro", "multiAz": False},
-            }
+            },
         },
     )
 
@@ -67,14 +70,20 @@ def group(plan: Plan, suffix: str) -> PlannedResource:
 
 
 def rules(plan: Plan, type_: str, sg: PlannedResource) -> set[tuple[int, int, str]]:
-    """(fromPort, toPort, source) of each rule of a group; the source is a CIDR or the referenced group's name."""
+    """(fromPort, toPort, source) of each rule of a group; the source is a CIDR, a prefix list id or the referenced
+    group's name."""
     names = {f"{r.name}-id": r.name for r in plan.of_type("aws:ec2/securityGroup:SecurityGroup")}
     found = set()
     for rule in plan.of_type(type_):
         if rule.inputs["securityGroupId"] != f"{sg.name}-id":
             continue
         assert rule.inputs["ipProtocol"] == "tcp"
-        source = rule.get("cidrIpv4") or rule.get("cidrIpv6") or names[rule.inputs["referencedSecurityGroupId"]]
+        source = (
+            rule.get("cidrIpv4")
+            or rule.get("cidrIpv6")
+            or rule.get("prefixListId")
+            or names[rule.inputs["referencedSecurityGroupId"]]
+        )
         found.add((int(rule.inputs["fromPort"]), int(rule.inputs["toPort"]), source))
     return found
 
@@ -121,9 +130,16 @@ def test_ssh_is_opened_exactly_to_the_admin_networks(custom_plan: Plan) -> None:
     }
 
 
-def test_the_load_balancer_opens_80_and_443_to_the_world_and_reaches_only_the_instances(stack_plan: Plan) -> None:
+def test_without_the_cdn_the_load_balancer_opens_80_and_443_to_the_world_and_reaches_only_the_instances(
+    custom_plan: Plan,
+) -> None:
+    web, alb = group(custom_plan, "-web-sg"), group(custom_plan, "-alb-sg")
+    assert rules(custom_plan, INGRESS, alb) == {(80, 80, "0.0.0.0/0"), (443, 443, "0.0.0.0/0")}
+    assert rules(custom_plan, EGRESS, alb) == {(80, 80, web.name)}
+
+
+def test_the_load_balancer_reaches_only_the_instances(stack_plan: Plan) -> None:
     web, alb = group(stack_plan, "-web-sg"), group(stack_plan, "-alb-sg")
-    assert rules(stack_plan, INGRESS, alb) == {(80, 80, "0.0.0.0/0"), (443, 443, "0.0.0.0/0")}
     assert rules(stack_plan, EGRESS, alb) == {(80, 80, web.name)}
 
 
@@ -201,6 +217,9 @@ def test_the_instance_role_reads_only_the_database_secret_and_signals_only_its_o
     assert grants["DecryptTheSecretThroughSecretsManager"]["Condition"] == {
         "StringEquals": {"kms:ViaService": "secretsmanager.us-east-1.amazonaws.com"}
     }
+    admin_secret = one(stack_plan, "aws:secretsmanager/secret:Secret")
+    assert grants["ReadTheAdminPassword"]["Resource"] == admin_secret.outputs["arn"]
+    assert grants["ReadTheAdminPassword"]["Action"] == "secretsmanager:GetSecretValue"
     assert grants["SignalReadiness"]["Action"] == "autoscaling:CompleteLifecycleAction"
     assert grants["SignalReadiness"]["Resource"].endswith(f":autoScalingGroupName/{asg.inputs['name']}")
     managed = [
@@ -290,23 +309,23 @@ def test_the_load_balancer_is_internet_facing_in_every_public_subnet(stack_plan:
     assert alb.inputs["enableDeletionProtection"] is (stack_plan.stack == "prod")
 
 
-def test_without_a_certificate_http_serves_the_site(dev_plan: Plan) -> None:
-    [listener] = [r for r in fleet(dev_plan) if r.type == "aws:lb/listener:Listener"]
-    assert listener.inputs["protocol"] == "HTTP"
-    assert listener.inputs["defaultActions"][0]["type"] == "forward"
-    assert dev_plan.outputs["wordpressSiteUrl"].startswith("http://")
-
-
-def test_with_a_certificate_http_redirects_to_https_with_a_tls13_policy(custom_plan: Plan) -> None:
+def test_without_the_cdn_and_with_a_domain_http_redirects_to_https_with_a_tls13_policy(custom_plan: Plan) -> None:
     listeners = {r.inputs["port"]: r.inputs for r in fleet(custom_plan) if r.type == "aws:lb/listener:Listener"}
     assert set(listeners) == {80, 443}
     assert listeners[80]["defaultActions"] == [
         {"type": "redirect", "redirect": {"port": "443", "protocol": "HTTPS", "statusCode": "HTTP_301"}}
     ]
-    assert listeners[443]["certificateArn"] == CERTIFICATE
+    [validation] = [
+        v
+        for v in custom_plan.of_type("aws:acm/certificateValidation:CertificateValidation")
+        if v.outputs["certificateArn"] == listeners[443]["certificateArn"]
+    ]
+    certificate = next(c for c in custom_plan.of_type("aws:acm/certificate:Certificate") if c.name == validation.name)
+    assert certificate.inputs["domainName"] == "www.example.org"
     assert listeners[443]["sslPolicy"].startswith("ELBSecurityPolicy-TLS13-")
     assert listeners[443]["defaultActions"][0]["type"] == "forward"
-    assert custom_plan.outputs["wordpressSiteUrl"].startswith("https://")
+    assert custom_plan.outputs["wordpressSiteUrl"] == "https://www.example.org/"
+    assert "wordpressDistributionDomainName" not in custom_plan.outputs
 
 
 def test_prod_access_logs_go_to_a_private_tls_only_sse_s3_bucket(prod_plan: Plan, dev_plan: Plan) -> None:
@@ -397,7 +416,11 @@ def test_the_boot_script_is_valid_cloud_init_with_valid_bash(stack_plan: Plan) -
     assert set(document) == {"write_files", "runcmd"}
     assert document["runcmd"] == [["/usr/local/sbin/wordpress-boot"]]
     scripts = {f["path"]: f for f in document["write_files"] if f["content"].startswith("#!/bin/bash")}
-    assert {"/usr/local/sbin/wordpress-boot", "/usr/local/sbin/wordpress-db-credentials"} <= set(scripts)
+    assert {
+        "/usr/local/sbin/wordpress-boot",
+        "/usr/local/sbin/wordpress-db-credentials",
+        "/usr/local/sbin/wordpress-install",
+    } <= set(scripts)
     for path, script in scripts.items():
         assert script["permissions"] == "0755"
         checked = subprocess.run(["bash", "-n"], input=script["content"], text=True, capture_output=True, check=False)
@@ -428,9 +451,9 @@ def test_the_boot_script_reads_the_database_secret_by_arn_and_contains_no_secret
     assert not re.search(r"(?i)(password|secret)\s*[:=]\s*['\"]?[A-Za-z0-9+/]{8,}", files["/etc/wordpress/boot.env"])
 
 
-def test_wordpress_trusts_the_load_balancers_forwarded_protocol(stack_plan: Plan) -> None:
+def test_wordpress_trusts_the_viewers_scheme_from_cloudfront_or_the_load_balancer(stack_plan: Plan) -> None:
     config = boot_files(stack_plan)["/etc/wordpress/wp-config.php"]
-    assert "$_SERVER['HTTP_X_FORWARDED_PROTO'] === 'https'" in config
+    assert "$_SERVER['HTTP_CLOUDFRONT_FORWARDED_PROTO'] ?? ($_SERVER['HTTP_X_FORWARDED_PROTO'] ?? '')" in config
     assert "$_SERVER['HTTPS'] = 'on'" in config
 
 
@@ -442,30 +465,41 @@ def test_rendered_values_are_shell_quoted() -> None:
         efs_id="fs-1",
         asg_name="web",
         wordpress_version="6.8.3",
+        site_url="https://www.example.org",
+        site_title="Tom's $(reboot) `news`",
+        admin_user="editor",
+        admin_email="editor@example.org",
+        admin_secret_arn="arn:aws:secretsmanager:us-east-1:1:secret:admin",
     )
     env = yaml.safe_load(cloud_config(boot))["write_files"][0]["content"]
     sourced = subprocess.run(
-        ["bash", "-c", 'source /dev/stdin; printf %s "$WP_DB_SECRET_ARN"'],
+        ["bash", "-c", 'source /dev/stdin; printf "%s\\n%s" "$WP_DB_SECRET_ARN" "$WP_SITE_TITLE"'],
         input=env,
         text=True,
         capture_output=True,
         check=True,
     )
-    assert sourced.stdout == boot.db_secret_arn
+    assert sourced.stdout == f"{boot.db_secret_arn}\n{boot.site_title}"
 
 
 # -- outputs ----------------------------------------------------------------------------------------------------------
 
 
-def test_the_stack_exports_the_site_and_never_the_password(stack_plan: Plan) -> None:
+def test_the_stack_exports_the_site_and_the_password_secrets_arn_only(stack_plan: Plan) -> None:
     outputs = stack_plan.outputs
     asg = one(stack_plan, "aws:autoscaling/group:Group")
     alb = one(stack_plan, "aws:lb/loadBalancer:LoadBalancer")
     assert outputs["wordpressLoadBalancerDnsName"] == alb.outputs["dnsName"]
-    assert outputs["wordpressSiteUrl"] == f"http://{alb.outputs['dnsName']}/"
+    distribution = one(stack_plan, "aws:cloudfront/distribution:Distribution")
+    assert outputs["wordpressDistributionDomainName"] == distribution.outputs["domainName"]
+    site = {"dev": distribution.outputs["domainName"], "prod": "www.example.org"}[stack_plan.stack]
+    assert outputs["wordpressSiteUrl"] == f"https://{site}/"
     assert outputs["wordpressAutoScalingGroupName"] == asg.inputs["name"]
     assert outputs["wordpressDatabaseEndpoint"].endswith(":3306")
-    assert not [k for k in outputs if "password" in k.lower()]
+    # The one output named after a password is the secret's ARN, never a password.
+    admin_secret = one(stack_plan, "aws:secretsmanager/secret:Secret")
+    assert [k for k in outputs if "password" in k.lower()] == ["wordpressAdminPasswordSecret"]
+    assert outputs["wordpressAdminPasswordSecret"] == admin_secret.outputs["arn"]
 
 
 # -- settings -------------------------------------------------------------------------------------------------------
@@ -474,7 +508,7 @@ def test_the_stack_exports_the_site_and_never_the_password(stack_plan: Plan) -> 
 def parse(raw: dict[str, Any], *, protect: bool = False) -> tuple[WordPressArgs | None, list[ConfigError]]:
     """The wordpress section as the stack settings read it: protectData arrives as `protect`."""
     try:
-        return WordPressArgs.from_config({"protect": protect, **raw}), []
+        return WordPressArgs.from_config({"protect": protect, "adminEmail": "webmaster@example.org", **raw}), []
     except SettingsError as failure:
         return None, failure.problems
 
@@ -489,7 +523,9 @@ def parse(raw: dict[str, Any], *, protect: bool = False) -> tuple[WordPressArgs 
         ({"instanceType": "q9.small"}, "instanceType", "not a known EC2 instance type"),
         ({"instanceType": "t4g.huge"}, "instanceType", "not a known EC2 instance type"),
         ({"database": {"instanceClass": "t4g.micro"}}, "database.instanceClass", "RDS instance class"),
-        ({"certificateArn": "arn:aws:iam::123456789012:server-certificate/x"}, "certificateArn", "ACM"),
+        ({"certificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/x"}, "certificateArn", "domain"),
+        ({"adminEmail": "webmaster"}, "adminEmail", "email address"),
+        ({"cdn": {"priceClass": "PriceClass_50"}}, "cdn.priceClass", "one of"),
         ({"scalingMetric": "memory"}, "scalingMetric", "one of"),
         ({"scalingTarget": 150}, "scalingTarget", "CPU percentage"),
         ({"loadBalancer": {"accesLogs": True}}, "loadBalancer.accesLogs", "not a known setting"),
@@ -505,7 +541,12 @@ def test_bad_wordpress_settings_are_refused_with_the_key_named(raw: dict[str, An
 def test_one_availability_zone_is_refused_only_when_wordpress_is_enabled() -> None:
     base = {"owner": "team", "costCenter": "cc-1", "network": {"azCount": 1}}
     with pytest.raises(SettingsError) as failure:
-        parse_settings("aws-compute-platform", "dev", "us-east-1", {**base, "wordpress": {"enabled": True}})
+        parse_settings(
+            "aws-compute-platform",
+            "dev",
+            "us-east-1",
+            {**base, "wordpress": {"enabled": True, "adminEmail": "webmaster@example.org"}},
+        )
     assert failure.value.keys == ["aws-compute-platform:network.azCount"]
     settings = parse_settings("aws-compute-platform", "dev", "us-east-1", {**base, "wordpress": {"enabled": False}})
     assert not settings.wordpress.enabled

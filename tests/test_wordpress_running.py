@@ -367,8 +367,10 @@ def test_log_exports_can_be_turned_off(plan_with: Callable[..., Plan]) -> None:
 def test_the_compressed_user_data_is_the_same_bytes_every_time() -> None:
     # No timestamp in the gzip header: an unchanged document must not make a new launch template version (a refresh).
     boot = BootSettings(
-        region="us-east-1", db_host="h", db_secret_arn="a", efs_id="fs-1", asg_name="g", wordpress_version="7.0"
-    )
+        region="us-east-1", db_host="h", db_secret_arn="a", efs_id="fs-1", asg_name="g", wordpress_version="7.0",
+        site_url="https://www.example.org", site_title="News", admin_user="editor", admin_email="e@example.org",
+        admin_secret_arn="arn:aws:secretsmanager:us-east-1:1:secret:admin",
+    )  # fmt: skip
     document = cloud_config(boot)
     assert compressed(document) == compressed(document)
     assert gzip.decompress(compressed(document)).decode() == document

@@ -19,6 +19,7 @@ from aws_compute_platform.config import ConfigError
 from aws_compute_platform.foundation.aws_context import aws_context
 from aws_compute_platform.foundation.network import NetworkRef
 from aws_compute_platform.foundation.tags import asg_tags, tagged
+from aws_compute_platform.wordpress.admin import AdminPassword
 from aws_compute_platform.wordpress.args import WordPressArgs
 from aws_compute_platform.wordpress.connections import Connections, security_group
 from aws_compute_platform.wordpress.content import SharedContent
@@ -46,6 +47,8 @@ class WebInstances(pulumi.ComponentResource):
         database: Database,
         content: SharedContent,
         load_balancer: LoadBalancer,
+        site_url: pulumi.Input[str],
+        admin_password: AdminPassword,
         tags: Mapping[str, str],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
@@ -88,10 +91,21 @@ class WebInstances(pulumi.ComponentResource):
             f"{name}-instance-boot",
             role=role.id,
             policy=pulumi.Output.all(
-                database.secret_arn, key_arn, context.partition, context.region, context.account_id
+                database.secret_arn,
+                key_arn,
+                context.partition,
+                context.region,
+                context.account_id,
+                admin_password.secret_arn,
             ).apply(
                 lambda a: _boot_policy(
-                    secret_arn=a[0], key_arn=a[1], partition=a[2], region=a[3], account_id=a[4], asg_name=asg_name
+                    secret_arn=a[0],
+                    key_arn=a[1],
+                    partition=a[2],
+                    region=a[3],
+                    account_id=a[4],
+                    asg_name=asg_name,
+                    admin_secret_arn=a[5],
                 )
             ),
             opts=child,
@@ -101,7 +115,12 @@ class WebInstances(pulumi.ComponentResource):
         )
 
         user_data = pulumi.Output.all(
-            context.region, database.address, database.secret_arn, content.file_system_id
+            context.region,
+            database.address,
+            database.secret_arn,
+            content.file_system_id,
+            site_url,
+            admin_password.secret_arn,
         ).apply(
             lambda a: base64.b64encode(
                 compressed(
@@ -115,6 +134,11 @@ class WebInstances(pulumi.ComponentResource):
                             wordpress_version=args.wordpress_version,
                             load_balancer_idle_timeout_s=args.load_balancer.idle_timeout_s,
                             image=args.image,
+                            site_url=a[4].rstrip("/"),
+                            site_title=args.site_title,
+                            admin_user=args.admin_user,
+                            admin_email=args.admin_email or "",
+                            admin_secret_arn=a[5],
                         )
                     )
                 )
@@ -208,7 +232,8 @@ class WebInstances(pulumi.ComponentResource):
             tags=asg_tags(tags, f"{name}-web"),
             opts=pulumi.ResourceOptions(
                 parent=self,
-                depends_on=[boot_policy, *content.mount_targets],
+                # The first boot reads the administrator's password: its version must exist before any instance.
+                depends_on=[boot_policy, admin_password.version, *content.mount_targets],
                 # Scaling policies own the desired capacity once the group exists; the LifecycleHook resource owns
                 # the launch hook (a changed initial hook would replace the whole group).
                 ignore_changes=["desired_capacity", "initial_lifecycle_hooks"],
@@ -270,10 +295,19 @@ def _refuse_zones_without(instance_type: str, zones: Sequence[str]) -> None:
         )
 
 
-def _boot_policy(*, secret_arn: str, key_arn: str, partition: str, region: str, account_id: str, asg_name: str) -> str:
-    """The instances may read the database secret, decrypt it through Secrets Manager, and finish their own launch."""
+def _boot_policy(
+    *, secret_arn: str, key_arn: str, partition: str, region: str, account_id: str, asg_name: str, admin_secret_arn: str
+) -> str:
+    """The instances may read the database secret and the administrator's password (to install the site), decrypt
+    them through Secrets Manager, and finish their own launch."""
     return policy_document(
         *secret_read_statements(secret_arn=secret_arn, key_arn=key_arn, region=region),
+        {
+            "Sid": "ReadTheAdminPassword",
+            "Effect": "Allow",
+            "Action": "secretsmanager:GetSecretValue",
+            "Resource": admin_secret_arn,
+        },
         {
             "Sid": "SignalReadiness",
             "Effect": "Allow",

@@ -92,11 +92,16 @@ echo "${SHARED}/wp-content ${DOCROOT}/wp-content none bind,_netdev,x-systemd.req
 mount "${DOCROOT}/wp-content"
 
 # Settings WordPress reads at runtime; the database password is fetched separately and refreshed on rotation.
-export WP_DB_HOST WP_DB_NAME
-php -r 'echo json_encode(["db_host" => getenv("WP_DB_HOST"), "db_name" => getenv("WP_DB_NAME")]);' \
-  >/etc/wordpress/site.json
+export WP_DB_HOST WP_DB_NAME WP_SITE_URL
+php -r 'echo json_encode(["db_host" => getenv("WP_DB_HOST"), "db_name" => getenv("WP_DB_NAME"),
+  "site_url" => getenv("WP_SITE_URL")]);' >/etc/wordpress/site.json
 /usr/local/sbin/wordpress-db-credentials
 install -o root -g apache -m 0640 /etc/wordpress/wp-config.php "${DOCROOT}/wp-config.php"
+
+# Once for the fleet, under the boot lock: WP-CLI installs the site before this instance can pass a health check.
+flock -w 900 9
+/usr/local/sbin/wordpress-install
+flock -u 9
 
 # The load balancer's health check: a PHP page answered by php-fpm that opens a file on the shared content file
 # system and never the database, so a dead php-fpm or a hung EFS mount takes the instance out of service.
