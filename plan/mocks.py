@@ -95,6 +95,30 @@ class AwsMocks(pulumi.runtime.Mocks):
                 "privateZone": False,
                 "nameServers": [f"ns-1.awsdns-01.{t}" for t in ("org", "com", "net", "co.uk")],
             }, []
+        if function == "aws:lb/getLoadBalancer:getLoadBalancer":
+            # An Elastic Beanstalk environment's load balancer, looked up by the ARN the environment reports.
+            arn = str(args.args.get("arn") or "")
+            lb_name = arn.split("/")[-2] if arn.count("/") >= 2 else "awseb-AWSEB-example"
+            return {
+                "arn": arn,
+                "name": lb_name,
+                "dnsName": f"{lb_name}-1234567890.{region}.elb.amazonaws.com",
+                # The canonical hosted zone of Application Load Balancers in us-east-1 (ELB endpoints and quotas).
+                "zoneId": "Z35SXDOTRQ7X7K",
+                "loadBalancerType": "application",
+                "id": arn,
+            }, []
+        if function == "aws:lb/getListener:getListener":
+            lb_arn = str(args.args.get("loadBalancerArn") or "")
+            port = int(args.args.get("port") or 80)
+            arn = lb_arn.replace(":loadbalancer/", ":listener/") + f"/{stable_hash(lb_arn, str(port))[:16]}"
+            return {
+                "arn": arn,
+                "loadBalancerArn": lb_arn,
+                "port": port,
+                "protocol": "HTTPS" if port == 443 else "HTTP",
+                "id": arn,
+            }, []
         raise NotImplementedError(f"the offline plan has no answer for the provider call {function}")
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
@@ -270,7 +294,32 @@ def _eip(name: str, physical: str, region: str, inputs: dict[str, Any]) -> dict[
 
 def _beanstalk_environment(name: str, physical: str, region: str, inputs: dict[str, Any]) -> dict[str, Any]:
     cname = f"{inputs.get('cnamePrefix') or physical}.{region}.elasticbeanstalk.com"
-    return {"cname": cname, "endpointUrl": cname}
+    outputs: dict[str, Any] = {"cname": cname, "endpointUrl": cname}
+    if inputs.get("tier", "WebServer") == "WebServer":
+        # A load-balanced environment reports its Application Load Balancer's ARN.
+        suffix = f"app/awseb-AWSEB-{stable_hash(name)[:12]}/{stable_hash(name, 'lb')[:16]}"
+        outputs["loadBalancers"] = [f"arn:{PARTITION}:elasticloadbalancing:{region}:{ACCOUNT_ID}:loadbalancer/{suffix}"]
+    return outputs
+
+
+def _user_pool(name: str, physical: str, region: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    pool_id = f"{region}_{stable_hash(name)[:9]}"
+    return {
+        "endpoint": f"cognito-idp.{region}.amazonaws.com/{pool_id}",
+        "arn": f"arn:{PARTITION}:cognito-idp:{region}:{ACCOUNT_ID}:userpool/{pool_id}",
+    }
+
+
+def _user_pool_client(name: str, physical: str, region: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    secret = f"client-secret-{stable_hash('client-secret', name)}" if inputs.get("generateSecret") else ""
+    return {"clientSecret": secret}
+
+
+def _api_domain_name(name: str, physical: str, region: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    configuration = dict(inputs.get("domainNameConfiguration") or {})
+    configuration["targetDomainName"] = f"d-{stable_hash(name)[:10]}.execute-api.{region}.amazonaws.com"
+    configuration["hostedZoneId"] = "Z1UJRXOUMOOFQ8"  # API Gateway's regional endpoints in us-east-1
+    return {"domainNameConfiguration": configuration, "apiMappingSelectionExpression": "$request.basepath"}
 
 
 def _lightsail_static_ip(name: str, physical: str, region: str, inputs: dict[str, Any]) -> dict[str, Any]:
@@ -356,4 +405,7 @@ _SPECIFIC: dict[str, Callable[[str, str, str, dict[str, Any]], dict[str, Any]]] 
     "aws:dynamodb/table:Table": _dynamodb_table,
     "aws:cloudwatch/eventRule:EventRule": _event_rule,
     "aws:ec2/keyPair:KeyPair": _key_pair,
+    "aws:cognito/userPool:UserPool": _user_pool,
+    "aws:cognito/userPoolClient:UserPoolClient": _user_pool_client,
+    "aws:apigatewayv2/domainName:DomainName": _api_domain_name,
 }

@@ -55,4 +55,8 @@ class BeanstalkEnvironment(pulumi.ComponentResource):
         )
         self.name: pulumi.Output[str] = self.environment.name
         self.cname: pulumi.Output[str] = self.environment.cname
+        # A web environment's Application Load Balancer: `load_balancers` lists its ARN (a worker has none).
+        self.load_balancer_arn: pulumi.Output[str] = self.environment.load_balancers.apply(
+            lambda arns: (arns or [""])[0]
+        )
         self.register_outputs({"name": self.name, "cname": self.cname})
