@@ -15,7 +15,6 @@ action can stand in front of the app. The app runs the OpenID Connect authorizat
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Mapping
 from typing import Literal
