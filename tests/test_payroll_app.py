@@ -15,10 +15,10 @@ import hashlib
 import http.client
 import json
 import secrets
-import time
 import subprocess
 import sys
 import threading
+import time
 import tracemalloc
 import urllib.request
 from collections.abc import Iterator
