@@ -49,7 +49,6 @@ if settings.beanstalk.enabled:
         f"{prefix}-payroll", settings.beanstalk, network=network, key_arn=key.arn, tags=tags, domain=domain
     )
     pulumi.export("payrollUrl", payroll.url)
-    pulumi.export("payrollUserPoolId", payroll.sign_in.user_pool_id)
     pulumi.export("payrollVersion", payroll.version.name)
     pulumi.export("payrollQueueUrl", payroll.queue.url)
     pulumi.export("payrollDeadLetterQueueUrl", payroll.dead_letters.url)

@@ -48,7 +48,7 @@ SENDER = "payroll@example.com"
 HR = "hr@example.com"
 CLIENT_ID = "payroll-web-client"
 CLIENT_SECRET = "client-secret-for-tests"
-SIGNIN_SECRET = "payroll-signin"
+SIGNIN_PARAMETER = "/payroll/signin/secret"
 SESSION_KEY = "k" * 64
 HEADER = "employee_id,employee_name,gross_pay,tax_withheld,net_pay"
 GOOD_FILE = (
@@ -226,7 +226,7 @@ def app_url(moto_endpoint: str, issuer: LocalIssuer) -> Iterator[str]:
         "OIDC_ISSUER": issuer.url,
         "OIDC_CLIENT_ID": CLIENT_ID,
         "PUBLIC_URL": url,
-        "SIGNIN_SECRET_ARN": SIGNIN_SECRET,
+        "SIGNIN_PARAMETER": SIGNIN_PARAMETER,
         # The local issuer speaks plain HTTP on 127.0.0.1; Authlib refuses that unless told it is a test.
         "AUTHLIB_INSECURE_TRANSPORT": "1",
     }
@@ -271,8 +271,10 @@ class Aws:
         )["QueueUrl"]
         boto3.client("sesv2").create_email_identity(EmailIdentity=SENDER)
         # What PayrollSignIn stores: the app client's secret and the session key, read by the web tier at run time.
-        boto3.client("secretsmanager").create_secret(
-            Name=SIGNIN_SECRET, SecretString=json.dumps({"clientSecret": CLIENT_SECRET, "sessionKey": SESSION_KEY})
+        boto3.client("ssm").put_parameter(
+            Name=SIGNIN_PARAMETER,
+            Type="SecureString",
+            Value=json.dumps({"clientSecret": CLIENT_SECRET, "sessionKey": SESSION_KEY}),
         )
         application.sign_in.cache_clear()
 

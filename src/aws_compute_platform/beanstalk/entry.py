@@ -46,6 +46,7 @@ class PayrollEntry(pulumi.ComponentResource):
         super().__init__("acp:beanstalk:Entry", name, None, opts)
         self._name = name
         self._domain = domain
+        self._tags = dict(tags)
         child = pulumi.ResourceOptions(parent=self)
         sources = list(allowed_cidrs) or [EVERYONE]
         ports = (80, 443) if domain else (80,)
@@ -90,6 +91,7 @@ class PayrollEntry(pulumi.ComponentResource):
                         "redirect": {"protocol": "HTTPS", "port": "443", "status_code": "HTTP_301"},
                     }
                 ],
+                tags=tagged(self._tags, f"{name}-to-https"),
                 opts=child,
             )
             public = aws.lb.get_listener_output(load_balancer_arn=load_balancer_arn, port=443, opts=invoke)
@@ -110,6 +112,7 @@ class PayrollEntry(pulumi.ComponentResource):
                     },
                 }
             ],
+            tags=tagged(self._tags, f"{name}-no-tasks"),
             opts=child,
         )
         if self._domain is not None and self.fqdn is not None:

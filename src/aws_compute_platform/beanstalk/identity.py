@@ -62,7 +62,7 @@ def web_permissions(
             },
             {"Sid": "QueueJobs", "Effect": "Allow", "Action": "sqs:SendMessage", "Resource": a[1]},
             # The Cognito client secret and the session key, read at run time (beanstalk/signin.py).
-            {"Sid": "ReadSignInSecret", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": a[3]},
+            {"Sid": "ReadSignInSecret", "Effect": "Allow", "Action": "ssm:GetParameter", "Resource": a[3]},
             _use_key(a[2]),
         )
     )

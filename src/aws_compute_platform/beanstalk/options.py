@@ -103,7 +103,7 @@ class WebEntry:
     """How users reach the web tier and sign in: what only the web tier is told.
 
     `certificate_arn` is None for a stack without a domain (plain HTTP, restricted by the load balancer's group).
-    The sign-in secret is named by ARN only: the app reads it from Secrets Manager at run time.
+    The sign-in secret is named only: the app reads the SecureString parameter at run time.
     """
 
     security_group_id: pulumi.Input[str]
@@ -111,7 +111,7 @@ class WebEntry:
     public_url: str
     issuer: pulumi.Input[str]
     client_id: pulumi.Input[str]
-    signin_secret_arn: pulumi.Input[str]
+    signin_secret: pulumi.Input[str]
 
 
 @dataclass(frozen=True)
@@ -196,7 +196,7 @@ def web_settings(
             PUBLIC_URL=entry.public_url,
             OIDC_ISSUER=entry.issuer,
             OIDC_CLIENT_ID=entry.client_id,
-            SIGNIN_SECRET_ARN=entry.signin_secret_arn,
+            SIGNIN_PARAMETER=entry.signin_secret,
         ),
     ]
     if entry.certificate_arn is not None:

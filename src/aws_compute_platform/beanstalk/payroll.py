@@ -172,7 +172,7 @@ class BeanstalkApp(pulumi.ComponentResource):
                     public_url=self.entry.public_url,
                     issuer=self.sign_in.issuer,
                     client_id=self.sign_in.client_id,
-                    signin_secret_arn=self.sign_in.secret_arn,
+                    signin_secret=self.sign_in.secret_name,
                 ),
             ),
             tags=tags,

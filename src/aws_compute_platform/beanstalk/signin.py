@@ -8,8 +8,9 @@ action can stand in front of the app. The app runs the OpenID Connect authorizat
 
 - Only an administrator creates users (`AllowAdminCreateUserOnly`): nobody signs up (docs/signin.md).
 - A second factor (an authenticator app, TOTP) is required or offered, as `mfa` says; a strong password policy.
-- The client secret and the session key never appear in option settings, outputs or logs: they live in one Secrets
-  Manager secret encrypted with the stack key, which only the web tier's role may read.
+- The client secret and the session key never appear in option settings, outputs or logs: they live in one SSM
+  SecureString parameter encrypted with the stack key (free, unlike a Secrets Manager secret, and nothing here could
+  rotate it: Cognito gives a client one secret for life), which only the web tier's role may read.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ def hosted_prefix(name: str, account_id: str) -> str:
 class PayrollSignIn(pulumi.ComponentResource):
     """A user pool for `public_url` (the app's https://payroll.<domain>, or http://localhost for a stack without one).
 
-    `issuer`, `client_id` and `secret_arn` are what the app is told; `hosted_domain` is where users sign in.
+    `issuer`, `client_id` and `secret_name` are what the app is told; `secret_arn` is what its role may read.
     """
 
     def __init__(
@@ -117,25 +118,22 @@ class PayrollSignIn(pulumi.ComponentResource):
             opts=child,
         )
         session_key = random.RandomPassword(f"{name}-session-key", length=SESSION_KEY_LENGTH, special=False, opts=child)
-        self.secret = aws.secretsmanager.Secret(
+        self.secret = aws.ssm.Parameter(
             f"{name}-secret",
+            name=f"/{name}/secret",
             description="Payroll sign-in: the Cognito app client's secret and the key that signs session cookies",
-            kms_key_id=key_arn,
-            recovery_window_in_days=30 if protect else 0,
-            tags=tagged(tags, f"{name}-secret"),
-            opts=child,
-        )
-        aws.secretsmanager.SecretVersion(
-            f"{name}-secret-value",
-            secret_id=self.secret.id,
+            type="SecureString",
+            key_id=key_arn,
             # Both values are secret outputs (the provider marks clientSecret, random marks result), and so is this.
-            secret_string=pulumi.Output.json_dumps(
+            value=pulumi.Output.json_dumps(
                 {"clientSecret": self.client.client_secret, "sessionKey": session_key.result}
             ),
+            tags=tagged(tags, f"{name}-secret"),
             opts=child,
         )
         self.issuer: pulumi.Output[str] = self.pool.endpoint.apply(lambda endpoint: f"https://{endpoint}")
         self.client_id: pulumi.Output[str] = self.client.id
         self.secret_arn: pulumi.Output[str] = self.secret.arn
+        self.secret_name: pulumi.Output[str] = self.secret.name
         self.user_pool_id: pulumi.Output[str] = self.pool.id
         self.register_outputs({"userPoolId": self.user_pool_id, "issuer": self.issuer, "clientId": self.client_id})

@@ -10,7 +10,7 @@ Every web request but the health check needs a signed-in user (signin.py): a bro
 gets 401. The result email goes to the signed-in user's verified address, never to one typed into the request.
 
 Settings come from environment properties: PAYROLL_TIER, UPLOADS_BUCKET, JOBS_QUEUE_URL, SENDER_EMAIL, the sign-in's
-(OIDC_ISSUER, OIDC_CLIENT_ID, PUBLIC_URL, SIGNIN_SECRET_ARN: see signin.py), and optionally
+(OIDC_ISSUER, OIDC_CLIENT_ID, PUBLIC_URL, SIGNIN_PARAMETER: see signin.py), and optionally
 MAX_UPLOAD_BYTES (web), JOB_TIMEOUT_SECONDS (both; also read by gunicorn.conf.py) and MAX_RECEIVE_COUNT
 (worker: the queue's maxReceiveCount, so the last attempt can tell the uploader). boto3 finds credentials, region
 and (for local runs) AWS_ENDPOINT_URL itself.
@@ -590,7 +590,7 @@ def _redirect(start_response: StartResponse, location: str, *cookies: tuple[str,
 
 @cache
 def sign_in() -> signin.SignIn:
-    """The sign-in (its secret read from Secrets Manager once per process)."""
+    """The sign-in (its secret read from Parameter Store once per process)."""
     return signin.SignIn.from_environment()
 
 

@@ -9,13 +9,13 @@ Elastic Beanstalk's load balancer cannot authenticate (its listener rules only f
    tokens with its client secret (Authlib), and checks the ID token (joserfc, Authlib's JOSE library, against the
    pool's published keys; Authlib's `CodeIDToken` for issuer, audience, expiry, nonce and access-token hash).
 3. Only a user whose email address Cognito has verified is let in. The session cookie then carries that user's
-   subject and verified address, signed (HS256) with a key from Secrets Manager, HttpOnly, Secure, SameSite=Lax,
+   subject and verified address, signed (HS256) with a key from that parameter, HttpOnly, Secure, SameSite=Lax,
    and `__Host-` prefixed (no Domain, Path=/): it cannot be read by scripts, sent over plain HTTP to another
    host, or sent with another site's POST.
 
 Settings (environment properties): OIDC_ISSUER (https://cognito-idp.<region>.amazonaws.com/<pool id>),
 OIDC_CLIENT_ID, PUBLIC_URL (where users reach the app: the callback is PUBLIC_URL/auth/callback) and
-SIGNIN_SECRET_ARN (a Secrets Manager secret {"clientSecret": ..., "sessionKey": ...}, read at run time).
+SIGNIN_PARAMETER (an SSM SecureString parameter {"clientSecret": ..., "sessionKey": ...}, read at run time).
 """
 
 from __future__ import annotations
@@ -116,13 +116,13 @@ class SignIn:
 
     @classmethod
     def from_environment(cls) -> SignIn:
-        """The sign-in the environment properties describe, its secrets read from Secrets Manager now."""
-        names = ("OIDC_ISSUER", "OIDC_CLIENT_ID", "PUBLIC_URL", "SIGNIN_SECRET_ARN")
+        """The sign-in the environment properties describe, its secrets read from SSM Parameter Store now."""
+        names = ("OIDC_ISSUER", "OIDC_CLIENT_ID", "PUBLIC_URL", "SIGNIN_PARAMETER")
         missing = [n for n in names if not os.environ.get(n)]
         if missing:
             raise RuntimeError(f"environment properties {', '.join(missing)} are not set: sign-in cannot work")
-        secret = boto3.client("secretsmanager").get_secret_value(SecretId=os.environ["SIGNIN_SECRET_ARN"])
-        values = json.loads(secret["SecretString"])
+        parameter = boto3.client("ssm").get_parameter(Name=os.environ["SIGNIN_PARAMETER"], WithDecryption=True)
+        values = json.loads(parameter["Parameter"]["Value"])
         return cls(
             issuer=os.environ["OIDC_ISSUER"],
             client_id=os.environ["OIDC_CLIENT_ID"],
