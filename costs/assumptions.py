@@ -33,6 +33,7 @@ DEFAULTS: dict[str, tuple[float, str]] = {
     "efs.readGbPerMonth": (10, "GB read from each Elastic Throughput file system"),
     "efs.writeGbPerMonth": (2, "GB written to each Elastic Throughput file system"),
     "ses.emailsPerMonth": (1_000, "emails sent through each SES identity"),
+    "cognito.monthlyActiveUsers": (50, "users signing in to each Cognito user pool (monthly active users)"),
     "lightsail.snapshotGb": (20, "GB of automatic snapshots kept for each Lightsail instance that takes them"),
 }
 
