@@ -365,15 +365,8 @@ def test_account_wide_volume_encryption_is_off_unless_asked_for(
         assert by_default.urn in env.dependencies
 
 
-def test_with_a_certificate_the_web_tier_speaks_only_https(plan_with: Callable[..., Plan]) -> None:
-    certificate = "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-1111-2222-3333-444455556666"
-    plan = plan_with("dev", {BEANSTALK: {**stack_config("dev"), "certificateArn": certificate}})
-    opts = options(environment(plan, "WebServer"))
-    assert opts[("aws:elbv2:listener:443", "Protocol")] == "HTTPS"
-    assert opts[("aws:elbv2:listener:443", "SSLCertificateArns")] == certificate
-    assert opts[("aws:elbv2:listener:default", "ListenerEnabled")] == "false"
-    assert plan.outputs["payrollUrl"].startswith("https://")
-    assert not [k for k in options(environment(plan, "Worker")) if k[0].startswith("aws:elbv2")]
+def test_the_worker_tier_has_no_load_balancer_option(stack_plan: Plan) -> None:
+    assert not [k for k in options(environment(stack_plan, "Worker")) if k[0].startswith("aws:elbv2")]
 
 
 def test_when_disabled_nothing_is_created(plan_with: Callable[..., Plan]) -> None:
@@ -419,7 +412,9 @@ def test_the_issue_config_shape_parses() -> None:
         ({"senderEmail": "payroll"}, "senderEmail", "email address"),
         ({"instanceType": "t4g.huge"}, "instanceType", "not a known EC2 instance type"),
         ({"maintenanceWindow": "Sunday 3am"}, "maintenanceWindow", "UTC day and time"),
-        ({"certificateArn": "my-cert"}, "certificateArn", "ACM certificate ARN"),
+        ({"allowedCidrs": ["0.0.0.0/0"]}, "allowedCidrs[0]", "must not admit the whole internet"),
+        ({"allowedCidrs": ["203.0.113.7/24"]}, "allowedCidrs[0]", "not a valid CIDR block"),
+        ({"mfa": "off"}, "mfa", "'required' or 'optional'"),
         ({"keepVersions": 1001}, "keepVersions", "at most 1000"),
         ({"logRetentionDays": 1096}, "logRetentionDays", "Elastic Beanstalk accepts"),
     ],
