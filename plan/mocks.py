@@ -398,6 +398,7 @@ _SPECIFIC: dict[str, Callable[[str, str, str, dict[str, Any]], dict[str, Any]]] 
     "aws:lightsail/instance:Instance": _lightsail_instance,
     "aws:ec2/launchTemplate:LaunchTemplate": _launch_template,
     "random:index/randomPassword:RandomPassword": _random_password,
+    "random:index/randomString:RandomString": _random_password,
     "aws:secretsmanager/secret:Secret": _secret,
     "aws:cloudwatch/logGroup:LogGroup": _log_group,
     "aws:iam/role:Role": _iam_role,

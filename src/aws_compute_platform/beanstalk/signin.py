@@ -117,7 +117,13 @@ class PayrollSignIn(pulumi.ComponentResource):
             user_pool_id=self.pool.id,
             opts=child,
         )
-        session_key = random.RandomPassword(f"{name}-session-key", length=SESSION_KEY_LENGTH, special=False, opts=child)
+        # 64 random letters and digits, kept secret in the state like the client secret.
+        session_key = random.RandomString(
+            f"{name}-session-key",
+            length=SESSION_KEY_LENGTH,
+            special=False,
+            opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["result"]),
+        )
         self.secret = aws.ssm.Parameter(
             f"{name}-secret",
             name=f"/{name}/secret",
