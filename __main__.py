@@ -71,14 +71,16 @@ if settings.servers:
     servers = [Server(f"{prefix}-{s.name}", s, network=network, key_arn=key.arn, tags=tags) for s in settings.servers]
     pulumi.export("servers", {s.name: server.summary() for s, server in zip(settings.servers, servers, strict=True)})
 if settings.beanstalk.enabled:
-    payroll = BeanstalkApp(f"{prefix}-payroll", settings.beanstalk, network=network, key_arn=key.arn, tags=tags)
+    payroll = BeanstalkApp(
+        f"{prefix}-payroll", settings.beanstalk, network=network, key_arn=key.arn, tags=tags, domain=domain
+    )
     pulumi.export("payrollUrl", payroll.url)
     pulumi.export("payrollVersion", payroll.version.name)
     pulumi.export("payrollQueueUrl", payroll.queue.url)
     pulumi.export("payrollDeadLetterQueueUrl", payroll.dead_letters.url)
     pulumi.export("payrollUploadsBucket", payroll.uploads.bucket)
 if settings.serverless.enabled:
-    orders = ServerlessApi(f"{prefix}-orders", settings.serverless, key_arn=key.arn, tags=tags)
+    orders = ServerlessApi(f"{prefix}-orders", settings.serverless, key_arn=key.arn, tags=tags, domain=domain)
     pulumi.export("ordersApiUrl", orders.api_url)
     pulumi.export("ordersTableName", orders.table_name)
     pulumi.export("ordersDocumentsBucket", orders.documents_bucket)

@@ -35,6 +35,7 @@ DEFAULTS: dict[str, tuple[float, str]] = {
     "ses.emailsPerMonth": (1_000, "emails sent through each SES identity"),
     "cloudfront.requestsPerMonth": (5_000_000, "requests to each CloudFront distribution (what its web ACL inspects)"),
     "cloudfront.dataOutGbPerMonth": (100, "GB each CloudFront distribution sends to viewers"),
+    "cognito.monthlyActiveUsers": (50, "users signing in to each Cognito user pool (monthly active users)"),
     "lightsail.snapshotGb": (20, "GB of automatic snapshots kept for each Lightsail instance that takes them"),
     "imagePipeline.buildMinutesPerRun": (
         45,

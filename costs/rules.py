@@ -474,6 +474,27 @@ def ses_identity(ctx: Context) -> RuleResult:
     return [ctx.usage(f"{emails:,.0f} emails sent", emails, "ses.email", "ses.emailsPerMonth")]
 
 
+# Lite and Essentials user pools: the first 10,000 monthly active users of the account are free every month
+# (https://aws.amazon.com/cognito/pricing/); the estimate charges only the users above that, pool by pool.
+COGNITO_FREE_MAUS = 10_000
+
+
+def cognito_user_pool(ctx: Context) -> RuleResult:
+    users = ctx.assumptions["cognito.monthlyActiveUsers"]
+    tier = str(ctx.resource.get("userPoolTier") or "ESSENTIALS").lower()
+    if tier == "plus":
+        raise UnpriceableError("the Plus tier has no free users and is not in the price file")
+    billed = max(0.0, users - COGNITO_FREE_MAUS)
+    return [
+        ctx.usage(
+            f"{users:,.0f} monthly active users ({tier}; the first {COGNITO_FREE_MAUS:,} are free)",
+            billed,
+            f"cognito.mau.{tier}",
+            "cognito.monthlyActiveUsers",
+        )
+    ]
+
+
 def vpc_endpoint(ctx: Context) -> RuleResult:
     r = ctx.resource
     kind = r.get("vpcEndpointType") or "Gateway"
@@ -644,6 +665,7 @@ GLOBAL: frozenset[str] = frozenset({"aws:wafv2/webAcl:WebAcl"})
 RULES: dict[str, Rule] = {
     "aws:cloudfront/distribution:Distribution": cloudfront_distribution,
     "aws:wafv2/webAcl:WebAcl": waf_web_acl,
+    "aws:cognito/userPool:UserPool": cognito_user_pool,
     "aws:ec2/instance:Instance": ec2_instance,
     "aws:ec2/eip:Eip": elastic_ip,
     "aws:ec2/natGateway:NatGateway": nat_gateway,
@@ -789,6 +811,10 @@ FREE: dict[str, str] = {
     "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig": _CONFIG,
     "aws:lambda/layerVersion:LayerVersion": "layer storage counts toward the free code storage",
     "aws:apigatewayv2/stage:Stage": _PRICED_ELSEWHERE,
+    "aws:apigatewayv2/domainName:DomainName": "custom domain names are free (requests are priced on the API)",
+    "aws:apigatewayv2/apiMapping:ApiMapping": _CONFIG,
+    "aws:cognito/userPoolClient:UserPoolClient": "app clients are free (users are priced on the user pool)",
+    "aws:cognito/userPoolDomain:UserPoolDomain": "a prefix domain for the hosted sign-in pages is free",
     "aws:apigatewayv2/route:Route": _PRICED_ELSEWHERE,
     "aws:apigatewayv2/integration:Integration": _PRICED_ELSEWHERE,
     "aws:apigatewayv2/deployment:Deployment": _PRICED_ELSEWHERE,

@@ -138,6 +138,30 @@ class AwsMocks(pulumi.runtime.Mocks):
                 "entries": [{"cidr": "130.176.0.0/18", "description": ""}],
                 "region": region,
             }, []
+        if function == "aws:lb/getLoadBalancer:getLoadBalancer":
+            # An Elastic Beanstalk environment's load balancer, looked up by the ARN the environment reports.
+            arn = str(args.args.get("arn") or "")
+            lb_name = arn.split("/")[-2] if arn.count("/") >= 2 else "awseb-AWSEB-example"
+            return {
+                "arn": arn,
+                "name": lb_name,
+                "dnsName": f"{lb_name}-1234567890.{region}.elb.amazonaws.com",
+                # The canonical hosted zone of Application Load Balancers in us-east-1 (ELB endpoints and quotas).
+                "zoneId": "Z35SXDOTRQ7X7K",
+                "loadBalancerType": "application",
+                "id": arn,
+            }, []
+        if function == "aws:lb/getListener:getListener":
+            lb_arn = str(args.args.get("loadBalancerArn") or "")
+            port = int(args.args.get("port") or 80)
+            arn = lb_arn.replace(":loadbalancer/", ":listener/") + f"/{stable_hash(lb_arn, str(port))[:16]}"
+            return {
+                "arn": arn,
+                "loadBalancerArn": lb_arn,
+                "port": port,
+                "protocol": "HTTPS" if port == 443 else "HTTP",
+                "id": arn,
+            }, []
         raise NotImplementedError(f"the offline plan has no answer for the provider call {function}")
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
@@ -320,7 +344,32 @@ def _beanstalk_environment(name: str, physical: str, region: str, inputs: dict[s
     # Elastic Beanstalk's CloudFormation stack names the group: awseb-<environment id>-stack-AWSEBAutoScalingGroup-...
     env_id = f"e-{stable_hash(name)[:10]}"
     group = f"awseb-{env_id}-stack-AWSEBAutoScalingGroup-{stable_hash('group', name)[:12].upper()}"
-    return {"cname": cname, "endpointUrl": cname, "autoscalingGroups": [group]}
+    outputs: dict[str, Any] = {"cname": cname, "endpointUrl": cname, "autoscalingGroups": [group]}
+    if inputs.get("tier", "WebServer") == "WebServer":
+        # A load-balanced environment reports its Application Load Balancer's ARN.
+        suffix = f"app/awseb-AWSEB-{stable_hash(name)[:12]}/{stable_hash(name, 'lb')[:16]}"
+        outputs["loadBalancers"] = [f"arn:{PARTITION}:elasticloadbalancing:{region}:{ACCOUNT_ID}:loadbalancer/{suffix}"]
+    return outputs
+
+
+def _user_pool(name: str, physical: str, region: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    pool_id = f"{region}_{stable_hash(name)[:9]}"
+    return {
+        "endpoint": f"cognito-idp.{region}.amazonaws.com/{pool_id}",
+        "arn": f"arn:{PARTITION}:cognito-idp:{region}:{ACCOUNT_ID}:userpool/{pool_id}",
+    }
+
+
+def _user_pool_client(name: str, physical: str, region: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    secret = f"client-secret-{stable_hash('client-secret', name)}" if inputs.get("generateSecret") else ""
+    return {"clientSecret": secret}
+
+
+def _api_domain_name(name: str, physical: str, region: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    configuration = dict(inputs.get("domainNameConfiguration") or {})
+    configuration["targetDomainName"] = f"d-{stable_hash(name)[:10]}.execute-api.{region}.amazonaws.com"
+    configuration["hostedZoneId"] = "Z1UJRXOUMOOFQ8"  # API Gateway's regional endpoints in us-east-1
+    return {"domainNameConfiguration": configuration, "apiMappingSelectionExpression": "$request.basepath"}
 
 
 def _lightsail_static_ip(name: str, physical: str, region: str, inputs: dict[str, Any]) -> dict[str, Any]:
@@ -438,6 +487,7 @@ _SPECIFIC: dict[str, Callable[[str, str, str, dict[str, Any]], dict[str, Any]]] 
     "random:index/randomId:RandomId": _random_id,
     "aws:cloudfront/distribution:Distribution": _distribution,
     "aws:wafv2/webAcl:WebAcl": _web_acl,
+    "random:index/randomString:RandomString": _random_password,
     "aws:secretsmanager/secret:Secret": _secret,
     "aws:cloudwatch/logGroup:LogGroup": _log_group,
     "aws:iam/role:Role": _iam_role,
@@ -445,4 +495,7 @@ _SPECIFIC: dict[str, Callable[[str, str, str, dict[str, Any]], dict[str, Any]]] 
     "aws:dynamodb/table:Table": _dynamodb_table,
     "aws:cloudwatch/eventRule:EventRule": _event_rule,
     "aws:ec2/keyPair:KeyPair": _key_pair,
+    "aws:cognito/userPool:UserPool": _user_pool,
+    "aws:cognito/userPoolClient:UserPoolClient": _user_pool_client,
+    "aws:apigatewayv2/domainName:DomainName": _api_domain_name,
 }

@@ -301,6 +301,31 @@ def test_a_cloudfront_web_acl_made_in_us_east_1_is_priced_from_a_stack_in_anothe
     assert [u.resource for u in result.unpriced] == ["there"]  # a regional resource elsewhere still is not
 
 
+def test_a_user_pool_is_free_up_to_the_free_tier_and_priced_per_active_user_above_it() -> None:
+    def program() -> None:
+        pool = aws.cognito.UserPool("users", user_pool_tier="ESSENTIALS")
+        aws.cognito.UserPoolClient("web", user_pool_id=pool.id, generate_secret=True)
+        aws.cognito.UserPoolDomain("signin", domain="payroll-example", user_pool_id=pool.id)
+        api = aws.apigatewayv2.Api("api", protocol_type="HTTP")
+        name = aws.apigatewayv2.DomainName(
+            "api-domain",
+            domain_name="api.example.org",
+            domain_name_configuration={
+                "certificate_arn": "arn",
+                "endpoint_type": "REGIONAL",
+                "security_policy": "TLS_1_2",
+            },
+        )
+        aws.apigatewayv2.ApiMapping("api-mapping", api_id=api.id, domain_name=name.id, stage="$default")
+
+    few = price(program)  # the assumed 50 users: within the 10,000 free each month
+    assert not few.unpriced and monthly_of(few, "users") == 0
+    assert monthly_of(few, "web") == monthly_of(few, "signin") == monthly_of(few, "api-domain") == 0
+    many = price(program, load_assumptions(settings=["cognito.monthlyActiveUsers=12000"]))
+    assert monthly_of(many, "users") == pytest.approx(2_000 * 0.015)  # Essentials, above the free 10,000
+    assert "cognito.monthlyActiveUsers" in many.used_assumptions()
+
+
 def test_assumptions_come_from_a_yaml_file_then_the_command_line(tmp_path: Path) -> None:
     usage = tmp_path / "usage.yaml"
     usage.write_text("s3:\n  storageGb: 500\nlambda.requestsPerMonth: 3000000\n")

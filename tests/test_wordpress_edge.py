@@ -4,6 +4,7 @@ a site that installs itself with no wizard and no password anywhere it could be 
 from __future__ import annotations
 
 import base64
+import gzip
 import json
 import re
 import runpy
@@ -65,7 +66,9 @@ def load_balancer_group(plan: Plan) -> PlannedResource:
 
 
 def user_data(plan: Plan) -> str:
-    return base64.b64decode(one(plan, "aws:ec2/launchTemplate:LaunchTemplate").inputs["userData"]).decode()
+    """What cloud-init reads: the launch template's user data, decompressed (gzip, to fit EC2's 16 KiB)."""
+    raw = base64.b64decode(one(plan, "aws:ec2/launchTemplate:LaunchTemplate").inputs["userData"])
+    return gzip.decompress(raw).decode()
 
 
 def boot_files(plan: Plan) -> dict[str, str]:
@@ -402,7 +405,7 @@ def test_the_install_runs_once_under_the_fleets_lock_before_the_instance_can_be_
     boot = boot_files(stack_plan)["/usr/local/sbin/wordpress-boot"]
     config = boot.index('install -o root -g apache -m 0640 /etc/wordpress/wp-config.php "${DOCROOT}/wp-config.php"')
     lock = boot.index("flock -w 900 9\n/usr/local/sbin/wordpress-install\nflock -u 9\n")
-    health = boot.index('echo ok >"${DOCROOT}/${WP_HEALTH_FILE}"')
+    health = boot.index('/etc/wordpress/healthz.php "${DOCROOT}/${WP_HEALTH_FILE}"')
     ready = boot.index("signal CONTINUE")
     assert config < lock < health < ready
     assert 'exec 9>"${SHARED}/config/.boot.lock"' in boot

@@ -6,11 +6,20 @@ stack) are made in `settings.parse_settings`, and again by `BeanstalkApp` for th
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Mapping
-from typing import Any, ClassVar, Self
+from typing import Annotated, Any, ClassVar, Literal, Self
 
-from pydantic import Field, ModelWrapValidatorHandler, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    Field,
+    ModelWrapValidatorHandler,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_snake
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
@@ -38,7 +47,6 @@ BEANSTALK_LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 
 DEFAULT_PLATFORM = r"^64bit Amazon Linux 2023 (.*) running Python 3.12$"
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MAINTENANCE_WINDOW = re.compile(rf"({'|'.join(_DAYS)}):([01]\d|2[0-3]):[0-5]\d")
-_CERTIFICATE_ARN = re.compile(r"arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]+")
 _EMAIL = re.compile(r"[^@\s<>\"',;]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}")
 # Elastic Beanstalk environment names: 4-40 letters, digits and dashes, no dash at either end.
 _ENV_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{2,38}[A-Za-z0-9]")
@@ -54,6 +62,20 @@ def environment_name_problem(env_name: str) -> str | None:
     if _ENV_NAME.fullmatch(env_name):
         return None
     return f"the environment name {env_name!r} must be 4-40 letters, digits or dashes"
+
+
+def _restricting_cidr(value: str) -> str:
+    try:
+        network = ipaddress.ip_network(value, strict=True)
+    except ValueError as exc:
+        raise ValueError(f"is not a valid CIDR block ({exc})") from None
+    if network.prefixlen == 0:
+        raise ValueError("must not admit the whole internet; name the networks that may reach the payroll instead")
+    return str(network)
+
+
+AllowedCidr = Annotated[str, AfterValidator(_restricting_cidr)]
+"""A network that may reach the payroll's load balancer, such as 203.0.113.0/24 (never 0.0.0.0/0)."""
 
 
 class _TierArgs(ArgsModel):
@@ -197,8 +219,11 @@ class BeanstalkArgs(ArgsModel):
     """Days before uploaded files (and delivery markers) expire."""
     maintenance_window: str = "Sun:03:00"
     """UTC start of the weekly managed platform update window, such as Sun:03:00."""
-    certificate_arn: str | None = None
-    """ACM certificate of the web tier: HTTPS on 443 and port 80 closed."""
+    allowed_cidrs: tuple[AllowedCidr, ...] = ()
+    """Networks that may reach the web tier's load balancer (empty: everyone, which needs the stack's domain). A stack
+    without a domain serves payroll over plain HTTP, and may do so only when this restricts who can reach it."""
+    mfa: Literal["required", "optional"] = "required"
+    """Sign-in's second factor (an authenticator app, TOTP): required of every user, or offered to each to turn on."""
     encrypt_volumes_by_default: Flag = False
     """Turn on account-wide EBS encryption by default with the stack key (Beanstalk cannot name a key itself)."""
     log_retention_days: int = 30
@@ -231,15 +256,6 @@ class BeanstalkArgs(ArgsModel):
     def _day_and_time(cls, value: str) -> str:
         if not _MAINTENANCE_WINDOW.fullmatch(value):
             raise ValueError("must be a UTC day and time such as Sun:03:00")
-        return value
-
-    @field_validator("certificate_arn", mode="before")
-    @classmethod
-    def _certificate(cls, value: Any) -> Any:
-        if value == "":
-            return None
-        if isinstance(value, str) and not _CERTIFICATE_ARN.fullmatch(value):
-            raise ValueError("must be an ACM certificate ARN in the stack's region")
         return value
 
     @field_validator("log_retention_days")

@@ -101,6 +101,7 @@ DOCUMENTED_OPTIONS: Mapping[str, frozenset[str]] = {
     ),
     "aws:elbv2:listener:default": frozenset({"ListenerEnabled", "Protocol", "DefaultProcess"}),
     "aws:elbv2:listener:443": frozenset({"ListenerEnabled", "Protocol", "SSLCertificateArns", "SSLPolicy"}),
+    "aws:elbv2:loadbalancer": frozenset({"SecurityGroups", "ManagedSecurityGroup"}),
 }
 # Environment properties: "any environment variable name" (same page, aws:elasticbeanstalk:application:environment).
 ENVIRONMENT_PROPERTIES = "aws:elasticbeanstalk:application:environment"
@@ -109,6 +110,8 @@ LOAD_BALANCER_OPTIONS = {
     ("aws:ec2:vpc", "ELBSubnets"),
     ("aws:ec2:vpc", "ELBScheme"),
     ("aws:elasticbeanstalk:environment", "LoadBalancerType"),
+    ("aws:elbv2:loadbalancer", "SecurityGroups"),
+    ("aws:elbv2:loadbalancer", "ManagedSecurityGroup"),
 }
 
 Setting = dict[str, pulumi.Input[str]]
@@ -120,6 +123,22 @@ def option(namespace: str, name: str, value: pulumi.Input[str]) -> Setting:
 
 def _flag(value: bool) -> str:
     return "true" if value else "false"
+
+
+@dataclass(frozen=True)
+class WebEntry:
+    """How users reach the web tier and sign in: what only the web tier is told.
+
+    `certificate_arn` is None for a stack without a domain (plain HTTP, restricted by the load balancer's group).
+    The sign-in secret is named only: the app reads the SecureString parameter at run time.
+    """
+
+    security_group_id: pulumi.Input[str]
+    certificate_arn: pulumi.Input[str] | None
+    public_url: str
+    issuer: pulumi.Input[str]
+    client_id: pulumi.Input[str]
+    signin_secret: pulumi.Input[str]
 
 
 @dataclass(frozen=True)
@@ -183,7 +202,7 @@ def _instances(
     ]
 
 
-def _properties(args: BeanstalkArgs, wiring: Wiring, **extra: str) -> list[Setting]:
+def _properties(args: BeanstalkArgs, wiring: Wiring, **extra: pulumi.Input[str]) -> list[Setting]:
     """Environment variables the app reads (beanstalk/app/application.py)."""
     values: dict[str, pulumi.Input[str]] = {
         "UPLOADS_BUCKET": wiring.uploads_bucket,
@@ -195,8 +214,10 @@ def _properties(args: BeanstalkArgs, wiring: Wiring, **extra: str) -> list[Setti
     return [option(ENVIRONMENT_PROPERTIES, k, v) for k, v in values.items()]
 
 
-def web_settings(args: BeanstalkArgs, wiring: Wiring, profile_name: pulumi.Input[str]) -> list[Setting]:
-    """The web tier: load balanced behind an ALB in the public subnets, instances in the private ones."""
+def web_settings(
+    args: BeanstalkArgs, wiring: Wiring, profile_name: pulumi.Input[str], entry: WebEntry
+) -> list[Setting]:
+    """The web tier: load balanced behind an ALB in the public subnets, instances in the private ones; users sign in."""
     settings = [
         *_instances(args, wiring, profile_name, args.web),
         option("aws:elasticbeanstalk:environment", "EnvironmentType", "LoadBalanced"),
@@ -206,22 +227,29 @@ def web_settings(args: BeanstalkArgs, wiring: Wiring, profile_name: pulumi.Input
         option("aws:ec2:vpc", "ELBScheme", "public"),
         option("aws:elasticbeanstalk:environment:process:default", "HealthCheckPath", HEALTH_PATH),
         option("aws:elasticbeanstalk:environment:process:default", "MatcherHTTPCode", "200"),
+        # Our group instead of Beanstalk's: it admits only the allowed networks (PayrollEntry).
+        option("aws:elbv2:loadbalancer", "SecurityGroups", entry.security_group_id),
+        option("aws:elbv2:loadbalancer", "ManagedSecurityGroup", entry.security_group_id),
         *_properties(
             args,
             wiring,
+            PAYROLL_TIER="web",
             JOB_TIMEOUT_SECONDS=str(WEB_JOB_TIMEOUT_S),
             GUNICORN_WORKERS=str(WEB_PROCESSES),
             MAX_UPLOAD_BYTES=str(MAX_UPLOAD_BYTES),
+            PUBLIC_URL=entry.public_url,
+            OIDC_ISSUER=entry.issuer,
+            OIDC_CLIENT_ID=entry.client_id,
+            SIGNIN_PARAMETER=entry.signin_secret,
         ),
     ]
-    if args.certificate_arn:
-        # Payroll data only over TLS: HTTPS on 443, and the plain-HTTP listener switched off.
+    if entry.certificate_arn is not None:
+        # Payroll data only over TLS: HTTPS on 443; the HTTP listener stays only to redirect (PayrollEntry's rule).
         settings += [
             option("aws:elbv2:listener:443", "ListenerEnabled", "true"),
             option("aws:elbv2:listener:443", "Protocol", "HTTPS"),
-            option("aws:elbv2:listener:443", "SSLCertificateArns", args.certificate_arn),
+            option("aws:elbv2:listener:443", "SSLCertificateArns", entry.certificate_arn),
             option("aws:elbv2:listener:443", "SSLPolicy", TLS_POLICY),
-            option("aws:elbv2:listener:default", "ListenerEnabled", "false"),
         ]
     return settings
 
@@ -265,6 +293,7 @@ def worker_settings(args: BeanstalkArgs, wiring: Wiring, profile_name: pulumi.In
         *_properties(
             args,
             wiring,
+            PAYROLL_TIER="worker",
             JOB_TIMEOUT_SECONDS=str(worker.job_timeout_s),
             GUNICORN_WORKERS=str(WORKER_PROCESSES),
             MAX_RECEIVE_COUNT=str(worker.max_receive_count),
