@@ -836,7 +836,8 @@ def test_the_app_client_uses_the_code_flow_with_a_secret_and_calls_back_to_the_a
 def test_the_client_secret_reaches_the_web_tier_only_through_an_encrypted_parameter(stack_plan: Plan) -> None:
     [client] = stack_plan.of_type("aws:cognito/userPoolClient:UserPoolClient")
     secret = client.outputs["clientSecret"]
-    [parameter] = stack_plan.of_type("aws:ssm/parameter:Parameter")
+    # The stack's one SecureString (other parameters, such as the baked image's id, are plain Strings).
+    [parameter] = [p for p in stack_plan.of_type("aws:ssm/parameter:Parameter") if p.inputs["type"] == "SecureString"]
     assert parameter.inputs["type"] == "SecureString" and parameter.inputs["keyId"] == stack_plan.outputs["kmsKeyArn"]
     # A secret output: Pulumi keeps it encrypted in the state (the engine's secret envelope).
     value = parameter.inputs["value"]

@@ -882,8 +882,9 @@ def test_refresh_reads_whether_the_peering_still_exists_and_diff_remakes_it() ->
     assert provider.diff("id", olds, {"region": "eu-west-1"}).replaces == ["region"]
 
 
-def test_the_readme_documents_every_lightsail_setting() -> None:
-    readme = (Path(ROOT) / "README.md").read_text()
+def test_the_docs_document_every_lightsail_setting() -> None:
+    reference = (Path(ROOT) / "docs" / "configuration.md").read_text()
+    page = (Path(ROOT) / "docs" / "lightsail.md").read_text()
     for key in (
         "lightsail.instances",
         "lightsail.databases",
@@ -892,20 +893,18 @@ def test_the_readme_documents_every_lightsail_setting() -> None:
         "lightsail.peerWithDefaultVpc",
         "lightsail.instances[].userDataFile",
     ):
-        assert f"`{key}" in readme, key
+        assert f"`{key}" in reference, key
     for command in (
         "get-blueprints",
         "get-bundles",
         "get-relational-database-blueprints",
         "get-relational-database-bundles",
     ):
-        assert f"aws lightsail {command}" in readme
+        assert f"aws lightsail {command}" in page
 
 
-def test_the_readme_says_how_to_finish_the_wordpress_setup_and_why_bitnami_is_gone() -> None:
-    readme = (Path(ROOT) / "README.md").read_text()
-    start = readme.index("## Lightsail")
-    section = readme[start : readme.index("\n## ", start + 1)]
+def test_the_docs_say_how_to_finish_the_wordpress_setup_and_why_bitnami_is_gone() -> None:
+    section = (Path(ROOT) / "docs" / "lightsail.md").read_text()
     for needed in (
         "aws lightsail get-relational-database-master-user-password --relational-database-name",
         "lightsailDatabaseEndpoints",
@@ -915,7 +914,7 @@ def test_the_readme_says_how_to_finish_the_wordpress_setup_and_why_bitnami_is_go
         "2026-06-10",
     ):
         assert needed in section, needed
-    # The login file the README names is the one the launch script writes.
+    # The login file the docs name is the one the launch script writes.
     assert "readonly SETUP_LOGIN=/root/wordpress-setup-login" in BOOT_SCRIPT.read_text(encoding="utf-8")
 
 

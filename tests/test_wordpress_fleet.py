@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from aws_compute_platform.config import ConfigError, SettingsError
+from aws_compute_platform.foundation.instance_types import architecture
 from aws_compute_platform.settings import parse_settings
 from aws_compute_platform.wordpress.args import WordPressArgs
 from aws_compute_platform.wordpress.instances import AMI_PARAMETER
@@ -21,12 +22,25 @@ from aws_compute_platform.wordpress.user_data import LIFECYCLE_HOOK, BootSetting
 from plan import Plan, PlannedResource, run_stack
 from plan.engine import SECRET_PLACEHOLDER
 from plan.mocks import stable_hash
+from tests.conftest import stack_settings, stacks_with
 
 WORDPRESS = "aws-compute-platform:wordpress"
 INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
 WORLD = {"0.0.0.0/0", "::/0"}
 DOMAIN = "aws-compute-platform:domain"
+
+
+@pytest.fixture(scope="session", params=stacks_with("wordpress"))
+def stack_plan(request: pytest.FixtureRequest) -> Plan:
+    """Each stack whose file turns the fleet on: the tests below hold for whatever fleet a stack file asks for."""
+    plan: Plan = request.getfixturevalue(f"{request.param}_plan")
+    return plan
+
+
+def wordpress(plan: Plan) -> WordPressArgs:
+    """The fleet's settings as the plan's stack file gives them."""
+    return stack_settings(plan.stack).wordpress
 
 
 @pytest.fixture(scope="module")
@@ -200,9 +214,11 @@ def test_instances_require_imdsv2_and_carry_tags_on_instance_and_volume(stack_pl
 def test_a_stock_image_is_amazon_linux_2023_from_the_ssm_parameter_for_the_instance_architecture(
     stack: str, arch: str, request: pytest.FixtureRequest
 ) -> None:
+    """Graviton types (t4g) get the arm64 image, others (t3 in custom_plan) x86_64."""
     plan: Plan = request.getfixturevalue(f"{stack}_plan")
     parameter = AMI_PARAMETER.format(arch=arch)
     assert one(plan, "aws:ec2/launchTemplate:LaunchTemplate").inputs["imageId"] == f"ami-{stable_hash(parameter)}"
+    assert architecture("t3.small") == "x86_64" and architecture("t4g.small") == "arm64"
 
 
 def test_the_instance_role_reads_only_the_database_secret_and_signals_only_its_own_group(stack_plan: Plan) -> None:
@@ -233,17 +249,17 @@ def test_the_instance_role_reads_only_the_database_secret_and_signals_only_its_o
 # -- Auto Scaling group -----------------------------------------------------------------------------------------------
 
 
-def test_the_group_spans_every_az_in_private_subnets_in_prod_and_public_ones_in_dev(stack_plan: Plan) -> None:
+def test_the_group_spans_every_az_in_the_subnet_tier_public_instances_names(stack_plan: Plan) -> None:
     asg = one(stack_plan, "aws:autoscaling/group:Group")
     subnets = asg.inputs["vpcZoneIdentifiers"]
     assert zones_of(stack_plan, subnets) == set(stack_plan.outputs["availabilityZones"])
-    assert tier_of(stack_plan, subnets) == {"dev": {"public"}, "prod": {"private"}}[stack_plan.stack]
+    assert tier_of(stack_plan, subnets) == ({"public"} if wordpress(stack_plan).public_instances else {"private"})
 
 
-def test_prod_runs_at_least_two_instances_over_three_azs(prod_plan: Plan) -> None:
-    asg = one(prod_plan, "aws:autoscaling/group:Group")
-    assert asg.inputs["minSize"] >= 2
-    assert len(prod_plan.outputs["availabilityZones"]) == 3
+def test_the_group_keeps_the_configured_bounds(stack_plan: Plan) -> None:
+    asg = one(stack_plan, "aws:autoscaling/group:Group")
+    args = wordpress(stack_plan)
+    assert (asg.inputs["minSize"], asg.inputs["maxSize"]) == (args.min_size, args.max_size)
 
 
 def test_a_new_launch_template_version_rolls_the_fleet(stack_plan: Plan) -> None:
@@ -306,7 +322,7 @@ def test_the_load_balancer_is_internet_facing_in_every_public_subnet(stack_plan:
     assert zones_of(stack_plan, alb.inputs["subnets"]) == set(stack_plan.outputs["availabilityZones"])
     assert tier_of(stack_plan, alb.inputs["subnets"]) == {"public"}
     assert alb.inputs["dropInvalidHeaderFields"] is True
-    assert alb.inputs["enableDeletionProtection"] is (stack_plan.stack == "prod")
+    assert alb.inputs["enableDeletionProtection"] is wordpress(stack_plan).load_balancer.deletion_protection
 
 
 def test_without_the_cdn_and_with_a_domain_http_redirects_to_https_with_a_tls13_policy(custom_plan: Plan) -> None:
@@ -328,24 +344,27 @@ def test_without_the_cdn_and_with_a_domain_http_redirects_to_https_with_a_tls13_
     assert "wordpressDistributionDomainName" not in custom_plan.outputs
 
 
-def test_prod_access_logs_go_to_a_private_tls_only_sse_s3_bucket(prod_plan: Plan, dev_plan: Plan) -> None:
-    alb = one(prod_plan, "aws:lb/loadBalancer:LoadBalancer")
-    bucket = one(prod_plan, "aws:s3/bucket:Bucket")
+def test_access_logs_go_to_a_private_tls_only_sse_s3_bucket_where_configured(stack_plan: Plan) -> None:
+    if not wordpress(stack_plan).load_balancer.access_logs:
+        assert not [r for r in fleet(stack_plan) if r.type.startswith("aws:s3/")]
+        assert "accessLogs" not in one(stack_plan, "aws:lb/loadBalancer:LoadBalancer").inputs
+        return
+    alb = one(stack_plan, "aws:lb/loadBalancer:LoadBalancer")
+    bucket = one(stack_plan, "aws:s3/bucket:Bucket")
     assert alb.inputs["accessLogs"] == {"bucket": bucket.outputs["bucket"], "prefix": "alb", "enabled": True}
-    sse = one(prod_plan, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")
+    sse = one(stack_plan, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")
     assert sse.inputs["rules"][0]["applyServerSideEncryptionByDefault"] == {"sseAlgorithm": "AES256"}
-    block = one(prod_plan, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").inputs
+    block = one(stack_plan, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").inputs
     assert all(
         block[k] is True for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
     )
-    policy = json.loads(one(prod_plan, "aws:s3/bucketPolicy:BucketPolicy").inputs["policy"])
+    policy = json.loads(one(stack_plan, "aws:s3/bucketPolicy:BucketPolicy").inputs["policy"])
     statements = {s["Sid"]: s for s in policy["Statement"]}
     assert statements["RefuseUnencryptedTransport"]["Effect"] == "Deny"
     assert statements["RefuseUnencryptedTransport"]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     writes = [s for s in statements.values() if s["Effect"] == "Allow"]
     assert writes and all(s["Action"] == "s3:PutObject" for s in writes)
     assert all(s["Resource"].endswith("/alb/AWSLogs/123456789012/*") for s in writes)
-    assert not [r for r in fleet(dev_plan) if r.type.startswith("aws:s3/")]
 
 
 # -- data -------------------------------------------------------------------------------------------------------------
@@ -366,18 +385,15 @@ def test_the_database_is_encrypted_and_its_password_managed_by_secrets_manager(s
     assert zones_of(stack_plan, subnets) == set(stack_plan.outputs["availabilityZones"])
 
 
-def test_the_prod_database_is_multi_az_and_protected_and_dev_is_disposable(prod_plan: Plan, dev_plan: Plan) -> None:
-    prod = one(prod_plan, "aws:rds/instance:Instance")
-    assert prod.inputs["multiAz"] is True
-    assert prod.inputs["deletionProtection"] is True
-    assert prod.inputs["skipFinalSnapshot"] is False and prod.inputs["finalSnapshotIdentifier"]
-    assert prod.inputs["backupRetentionPeriod"] >= 7
-    assert prod.protect
-    dev = one(dev_plan, "aws:rds/instance:Instance")
-    assert dev.inputs["multiAz"] is False
-    assert dev.inputs["deletionProtection"] is False
-    assert dev.inputs["skipFinalSnapshot"] is True
-    assert not dev.protect
+def test_the_database_is_as_available_and_as_protected_as_its_settings_say(stack_plan: Plan) -> None:
+    db = one(stack_plan, "aws:rds/instance:Instance")
+    args = wordpress(stack_plan).database
+    assert db.inputs["multiAz"] is args.multi_az
+    assert db.inputs["deletionProtection"] is args.deletion_protection
+    assert db.inputs["skipFinalSnapshot"] is not args.final_snapshot
+    assert bool(db.inputs.get("finalSnapshotIdentifier")) is args.final_snapshot
+    assert db.inputs["backupRetentionPeriod"] == args.backup_retention_days
+    assert db.protect is args.protect
 
 
 def test_shared_content_is_encrypted_elastic_and_mounted_in_every_az(stack_plan: Plan) -> None:
@@ -395,17 +411,11 @@ def test_shared_content_is_encrypted_elastic_and_mounted_in_every_az(stack_plan:
     assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 
 
-def test_content_is_backed_up_and_protected_in_prod_only(prod_plan: Plan, dev_plan: Plan) -> None:
-    backups = {
-        p.stack: one(p, "aws:efs/backupPolicy:BackupPolicy").inputs["backupPolicy"]["status"]
-        for p in (prod_plan, dev_plan)
-    }
-    assert backups == {"prod": "ENABLED", "dev": "DISABLED"}
-    assert one(prod_plan, "aws:efs/fileSystem:FileSystem").protect
-    assert not one(dev_plan, "aws:efs/fileSystem:FileSystem").protect
-
-
-# -- boot script ------------------------------------------------------------------------------------------------------
+def test_content_is_backed_up_and_protected_as_its_settings_say(stack_plan: Plan) -> None:
+    args = wordpress(stack_plan)
+    status = one(stack_plan, "aws:efs/backupPolicy:BackupPolicy").inputs["backupPolicy"]["status"]
+    assert status == ("ENABLED" if args.content_backups else "DISABLED")
+    assert one(stack_plan, "aws:efs/fileSystem:FileSystem").protect is args.protect
 
 
 def test_the_boot_script_is_valid_cloud_init_with_valid_bash(stack_plan: Plan) -> None:
@@ -569,6 +579,7 @@ def test_a_stack_with_one_az_and_wordpress_fails_before_any_resource_is_declared
             "dev",
             {
                 "aws-compute-platform:network": {"cidr": "10.20.0.0/16", "azCount": 1},
+                "aws-compute-platform:wordpress": {"enabled": True, "adminEmail": "webmaster@example.org"},
                 "aws-compute-platform:beanstalk": {"enabled": False},
             },
         )
