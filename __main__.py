@@ -8,11 +8,14 @@ from aws_compute_platform.foundation.domain import Domain
 from aws_compute_platform.foundation.encryption import EncryptionKey
 from aws_compute_platform.foundation.network import Network
 from aws_compute_platform.foundation.tags import Tags, stack_tags
+from aws_compute_platform.images.pipeline import ImagePipeline
 from aws_compute_platform.lightsail.site import LightsailSite
 from aws_compute_platform.serverless.api import ServerlessApi
 from aws_compute_platform.servers.server import Server
 from aws_compute_platform.settings import load_settings
 from aws_compute_platform.wordpress.fleet import WordPressFleet
+from aws_compute_platform.wordpress.image import launches_after
+from aws_compute_platform.wordpress.load_balancer import HEALTH_FILE
 
 settings = load_settings()
 tags = Tags(
@@ -35,9 +38,32 @@ pulumi.export("kmsKeyArn", key.arn)
 pulumi.export("vpcId", network.vpc_id)
 pulumi.export("availabilityZones", network.availability_zones)
 
+images = None
+if settings.image_pipeline.enabled:
+    # Bakes the release the fleet runs; the fleet boots from it when wordpress.image is baked (docs/images.md).
+    images = ImagePipeline(
+        f"{prefix}-images",
+        settings.image_pipeline,
+        wordpress_version=settings.wordpress.wordpress_version,
+        health_file=HEALTH_FILE,
+        network=network,
+        key_arn=key.arn,
+        tags=tags,
+    )
 if settings.wordpress.enabled:
-    wordpress = WordPressFleet(f"{prefix}-wordpress", settings.wordpress, network=network, key_arn=key.arn, tags=tags)
+    fleet_args, fleet_opts = settings.wordpress, None
+    if fleet_args.image == "baked" and fleet_args.image_parameter is None and images is not None:
+        # The launch template resolves the pipeline's parameter at every launch: it must exist first.
+        fleet_args = fleet_args.model_copy(update={"image_parameter": images.parameter_name})
+        fleet_opts = pulumi.ResourceOptions(transformations=[launches_after(images.parameter)])
+    wordpress = WordPressFleet(
+        f"{prefix}-wordpress", fleet_args, network=network, key_arn=key.arn, tags=tags, domain=domain, opts=fleet_opts
+    )
     pulumi.export("wordpressSiteUrl", wordpress.site_url)
+    if wordpress.distribution_domain_name is not None:
+        pulumi.export("wordpressDistributionDomainName", wordpress.distribution_domain_name)
+    # The secret's ARN only: `aws secretsmanager get-secret-value --secret-id <it>` reads the password (docs/edge.md).
+    pulumi.export("wordpressAdminPasswordSecret", wordpress.admin_password_secret_arn)
     pulumi.export("wordpressLoadBalancerDnsName", wordpress.load_balancer_dns_name)
     pulumi.export("wordpressAutoScalingGroupName", wordpress.autoscaling_group_name)
     pulumi.export("wordpressDatabaseEndpoint", wordpress.database_endpoint)
@@ -45,14 +71,16 @@ if settings.servers:
     servers = [Server(f"{prefix}-{s.name}", s, network=network, key_arn=key.arn, tags=tags) for s in settings.servers]
     pulumi.export("servers", {s.name: server.summary() for s, server in zip(settings.servers, servers, strict=True)})
 if settings.beanstalk.enabled:
-    payroll = BeanstalkApp(f"{prefix}-payroll", settings.beanstalk, network=network, key_arn=key.arn, tags=tags)
+    payroll = BeanstalkApp(
+        f"{prefix}-payroll", settings.beanstalk, network=network, key_arn=key.arn, tags=tags, domain=domain
+    )
     pulumi.export("payrollUrl", payroll.url)
     pulumi.export("payrollVersion", payroll.version.name)
     pulumi.export("payrollQueueUrl", payroll.queue.url)
     pulumi.export("payrollDeadLetterQueueUrl", payroll.dead_letters.url)
     pulumi.export("payrollUploadsBucket", payroll.uploads.bucket)
 if settings.serverless.enabled:
-    orders = ServerlessApi(f"{prefix}-orders", settings.serverless, key_arn=key.arn, tags=tags)
+    orders = ServerlessApi(f"{prefix}-orders", settings.serverless, key_arn=key.arn, tags=tags, domain=domain)
     pulumi.export("ordersApiUrl", orders.api_url)
     pulumi.export("ordersTableName", orders.table_name)
     pulumi.export("ordersDocumentsBucket", orders.documents_bucket)

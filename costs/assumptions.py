@@ -33,7 +33,15 @@ DEFAULTS: dict[str, tuple[float, str]] = {
     "efs.readGbPerMonth": (10, "GB read from each Elastic Throughput file system"),
     "efs.writeGbPerMonth": (2, "GB written to each Elastic Throughput file system"),
     "ses.emailsPerMonth": (1_000, "emails sent through each SES identity"),
+    "cloudfront.requestsPerMonth": (5_000_000, "requests to each CloudFront distribution (what its web ACL inspects)"),
+    "cloudfront.dataOutGbPerMonth": (100, "GB each CloudFront distribution sends to viewers"),
+    "cognito.monthlyActiveUsers": (50, "users signing in to each Cognito user pool (monthly active users)"),
     "lightsail.snapshotGb": (20, "GB of automatic snapshots kept for each Lightsail instance that takes them"),
+    "imagePipeline.buildMinutesPerRun": (
+        45,
+        "minutes of instance time one image build takes (a build instance, then a test instance from the new image)",
+    ),
+    "imagePipeline.imagesKept": (4, "images each pipeline keeps at a time (the pipeline deregisters none itself)"),
 }
 
 

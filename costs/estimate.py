@@ -5,7 +5,7 @@ from __future__ import annotations
 from costs.assumptions import Assumptions
 from costs.model import Context, Estimate, Free, LineItem, Rule, UnpriceableError, Unpriced, billable, component_label
 from costs.prices import MissingPriceError, PriceBook
-from costs.rules import FREE, RULES
+from costs.rules import FREE, GLOBAL, RULES
 from plan import Plan
 
 
@@ -29,7 +29,7 @@ def estimate(
             result.free.append(Free(group, resource.name, resource.type, free[resource.type]))
             continue
         elsewhere = resource.inputs.get("region")
-        if elsewhere and elsewhere != prices.region:
+        if elsewhere and elsewhere != prices.region and resource.type not in GLOBAL:
             # pulumi-aws 7 can place one resource in another region; its prices are not the stack region's.
             reason = f"created in {elsewhere}, but the estimate prices the stack's region {prices.region} only"
             result.unpriced.append(Unpriced(group, resource.name, resource.type, reason))

@@ -474,6 +474,27 @@ def ses_identity(ctx: Context) -> RuleResult:
     return [ctx.usage(f"{emails:,.0f} emails sent", emails, "ses.email", "ses.emailsPerMonth")]
 
 
+# Lite and Essentials user pools: the first 10,000 monthly active users of the account are free every month
+# (https://aws.amazon.com/cognito/pricing/); the estimate charges only the users above that, pool by pool.
+COGNITO_FREE_MAUS = 10_000
+
+
+def cognito_user_pool(ctx: Context) -> RuleResult:
+    users = ctx.assumptions["cognito.monthlyActiveUsers"]
+    tier = str(ctx.resource.get("userPoolTier") or "ESSENTIALS").lower()
+    if tier == "plus":
+        raise UnpriceableError("the Plus tier has no free users and is not in the price file")
+    billed = max(0.0, users - COGNITO_FREE_MAUS)
+    return [
+        ctx.usage(
+            f"{users:,.0f} monthly active users ({tier}; the first {COGNITO_FREE_MAUS:,} are free)",
+            billed,
+            f"cognito.mau.{tier}",
+            "cognito.monthlyActiveUsers",
+        )
+    ]
+
+
 def vpc_endpoint(ctx: Context) -> RuleResult:
     r = ctx.resource
     kind = r.get("vpcEndpointType") or "Gateway"
@@ -492,11 +513,159 @@ def ssm_parameter(ctx: Context) -> RuleResult:
     return [Charge(f"{tier} parameter", 1, "ssm.parameter.advanced")]
 
 
+_CRON_FIELDS = {
+    # field: (lowest, highest, names)
+    "minutes": (0, 59, {}),
+    "hours": (0, 23, {}),
+    "day-of-month": (1, 31, {}),
+    "month": (
+        1,
+        12,
+        {
+            m: i + 1
+            for i, m in enumerate(["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"])
+        },
+    ),
+    "day-of-week": (1, 7, {d: i + 1 for i, d in enumerate(["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"])}),
+}
+WEEKS_PER_MONTH = 52.1775 / 12
+DAYS_PER_MONTH = 365.2425 / 12
+
+
+def _cron_count(field: str, value: str) -> int | None:
+    """How many values a cron field matches (`*`, lists, ranges, steps); None for `?` or a form not understood."""
+    low, high, names = _CRON_FIELDS[field]
+    if value == "?":
+        return None
+    matched: set[int] = set()
+    for part in value.split(","):
+        span, _, step_text = part.partition("/")
+        step = int(step_text) if step_text.isdigit() else 1
+        if span == "*":
+            first, last = low, high
+        else:
+            ends = [names.get(end.upper(), None) or (int(end) if end.isdigit() else None) for end in span.split("-")]
+            if None in ends or len(ends) > 2:
+                raise UnpriceableError(f"cron field {field} {value!r} is not a plain list, range or step")
+            first, last = int(ends[0] or 0), int(ends[-1] or 0)
+            if step_text and len(ends) == 1:
+                last = high
+        matched.update(range(first, last + 1, step))
+    return len(matched)
+
+
+def cron_runs_per_month(expression: str) -> float:
+    """How often a six-field `cron(minutes hours day-of-month month day-of-week year)` matches in an average month."""
+    fields = expression.removeprefix("cron(").removesuffix(")").split()
+    if len(fields) != 6:
+        raise UnpriceableError(f"{expression!r} is not a six-field cron expression")
+    minutes, hours, dom, month, dow, _year = fields
+    per_day = (_cron_count("minutes", minutes) or 1) * (_cron_count("hours", hours) or 1)
+    days_of_week, days_of_month = _cron_count("day-of-week", dow), _cron_count("day-of-month", dom)
+    if days_of_week is not None and dow != "*":
+        days = days_of_week * WEEKS_PER_MONTH
+    elif days_of_month is not None and dom != "*":
+        days = float(days_of_month)
+    else:
+        days = DAYS_PER_MONTH
+    months = _cron_count("month", month) or 12
+    return per_day * days * months / 12
+
+
+def image_pipeline(ctx: Context) -> RuleResult:
+    """Build-instance time per scheduled build, and the snapshots of the images kept."""
+    r = ctx.resource
+    infrastructure = _by_arn(ctx, r.get("infrastructureConfigurationArn"))
+    recipe = _by_arn(ctx, r.get("imageRecipeArn"))
+    if infrastructure is None or recipe is None:
+        raise UnpriceableError("its infrastructure configuration or recipe is not in the plan")
+    itype = (infrastructure.get("instanceTypes") or [None])[0]
+    if not itype:
+        raise UnpriceableError("its infrastructure configuration names no instance type")
+    schedule = str(r.get("schedule.scheduleExpression") or "")
+    runs = cron_runs_per_month(schedule) if schedule else 0.0
+    minutes = ctx.assumptions["imagePipeline.buildMinutesPerRun"]
+    charges = [
+        ctx.usage(
+            f"{itype} build and test instances: {runs:.3g} scheduled builds x {minutes:g} min (an upper bound: a "
+            "scheduled build runs only when Amazon Linux or a component has a new version)",
+            runs * minutes / 60,
+            f"ec2.instance.{itype}",
+            "imagePipeline.buildMinutesPerRun",
+        )
+    ]
+    size = sum(
+        _number((m.get("ebs") or {}).get("volumeSize"), DEFAULT_ROOT_GB)
+        for m in recipe.get("blockDeviceMappings") or []
+    ) or float(DEFAULT_ROOT_GB)
+    kept = ctx.assumptions["imagePipeline.imagesKept"]
+    charges.append(
+        ctx.usage(
+            f"snapshots of {kept:g} images x {size:g} GB (full size: an upper bound, snapshots store used blocks)",
+            kept * size,
+            "ebs.snapshot.standard",
+            "imagePipeline.imagesKept",
+        )
+    )
+    return charges
+
+
+def _by_arn(ctx: Context, arn: object) -> PlannedResource | None:
+    return next((x for x in ctx.plan if arn is not None and x.outputs.get("arn") == arn), None)
+
+
+def cloudfront_distribution(ctx: Context) -> RuleResult:
+    a = ctx.assumptions
+    requests, gb = a["cloudfront.requestsPerMonth"], a["cloudfront.dataOutGbPerMonth"]
+    where = ctx.resource.get("priceClass") or "PriceClass_All"
+    return [
+        ctx.usage(
+            f"{requests:,.0f} HTTPS requests (North America and Europe rate; {where})",
+            requests,
+            "cloudfront.request.https",
+            "cloudfront.requestsPerMonth",
+        ),
+        ctx.usage(
+            f"{gb:g} GB to viewers (first-10-TB North America and Europe rate)",
+            gb,
+            "cloudfront.data_out.gb",
+            "cloudfront.dataOutGbPerMonth",
+        ),
+    ]
+
+
+def waf_web_acl(ctx: Context) -> RuleResult:
+    rules = ctx.resource.get("rules") or []
+    managed = sum(1 for r in rules if (r.get("statement") or {}).get("managedRuleGroupStatement"))
+    requests = ctx.assumptions["cloudfront.requestsPerMonth"]
+    return [
+        Charge("web ACL", 1, "waf.web_acl"),
+        Charge(
+            f"{len(rules)} rules ({managed} of them AWS managed rule groups, priced as one rule each)",
+            len(rules),
+            "waf.rule",
+        ),
+        ctx.usage(
+            f"{requests:,.0f} requests inspected (every request to the distribution)",
+            requests,
+            "waf.request",
+            "cloudfront.requestsPerMonth",
+        ),
+    ]
+
+
 def event_rule(ctx: Context) -> RuleResult:
     return "scheduled rules and AWS service events on the default event bus are free"
 
 
+# Services billed the same whatever the region a resource is created in: a CLOUDFRONT-scope web ACL must be created
+# in us-east-1 but is priced like any other ("The pricing for AWS WAF is consistent across all AWS Regions").
+GLOBAL: frozenset[str] = frozenset({"aws:wafv2/webAcl:WebAcl"})
+
 RULES: dict[str, Rule] = {
+    "aws:cloudfront/distribution:Distribution": cloudfront_distribution,
+    "aws:wafv2/webAcl:WebAcl": waf_web_acl,
+    "aws:cognito/userPool:UserPool": cognito_user_pool,
     "aws:ec2/instance:Instance": ec2_instance,
     "aws:ec2/eip:Eip": elastic_ip,
     "aws:ec2/natGateway:NatGateway": nat_gateway,
@@ -543,6 +712,7 @@ RULES: dict[str, Rule] = {
     "aws:sesv2/emailIdentity:EmailIdentity": ses_identity,
     "aws:cloudwatch/eventRule:EventRule": event_rule,
     "aws:ssm/parameter:Parameter": ssm_parameter,
+    "aws:imagebuilder/imagePipeline:ImagePipeline": image_pipeline,
 }
 
 _NETWORK_PLUMBING = "part of the VPC's configuration, not billed"
@@ -573,6 +743,12 @@ FREE: dict[str, str] = {
     "aws:ec2/keyPair:KeyPair": "key pairs are free",
     "aws:ebs/encryptionByDefault:EncryptionByDefault": "an account setting",
     "aws:ebs/defaultKmsKey:DefaultKmsKey": "an account setting",
+    # image building: Image Builder charges nothing itself; instances and snapshots are priced on the pipeline
+    "aws:imagebuilder/component:Component": "Image Builder is free; builds are priced on the pipeline",
+    "aws:imagebuilder/imageRecipe:ImageRecipe": "Image Builder is free; builds are priced on the pipeline",
+    "aws:imagebuilder/infrastructureConfiguration:InfrastructureConfiguration": _PRICED_ELSEWHERE,
+    "aws:imagebuilder/distributionConfiguration:DistributionConfiguration": _PRICED_ELSEWHERE,
+    "aws:kms/grant:Grant": "grants are free (requests are priced with the key)",
     # identity and keys
     "aws:iam/role:Role": _IAM,
     "aws:iam/policy:Policy": _IAM,
@@ -589,6 +765,8 @@ FREE: dict[str, str] = {
     "aws:route53/record:Record": "priced per hosted zone and query",
     # load balancing and scaling
     "aws:lb/targetGroup:TargetGroup": _CONFIG,
+    "aws:cloudfront/cachePolicy:CachePolicy": _CONFIG,
+    "aws:cloudfront/originRequestPolicy:OriginRequestPolicy": _CONFIG,
     "aws:lb/listener:Listener": _CONFIG,
     "aws:lb/listenerRule:ListenerRule": _CONFIG,
     "aws:lb/listenerCertificate:ListenerCertificate": _CONFIG,
@@ -633,6 +811,10 @@ FREE: dict[str, str] = {
     "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig": _CONFIG,
     "aws:lambda/layerVersion:LayerVersion": "layer storage counts toward the free code storage",
     "aws:apigatewayv2/stage:Stage": _PRICED_ELSEWHERE,
+    "aws:apigatewayv2/domainName:DomainName": "custom domain names are free (requests are priced on the API)",
+    "aws:apigatewayv2/apiMapping:ApiMapping": _CONFIG,
+    "aws:cognito/userPoolClient:UserPoolClient": "app clients are free (users are priced on the user pool)",
+    "aws:cognito/userPoolDomain:UserPoolDomain": "a prefix domain for the hosted sign-in pages is free",
     "aws:apigatewayv2/route:Route": _PRICED_ELSEWHERE,
     "aws:apigatewayv2/integration:Integration": _PRICED_ELSEWHERE,
     "aws:apigatewayv2/deployment:Deployment": _PRICED_ELSEWHERE,

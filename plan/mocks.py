@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from collections.abc import Callable
 from typing import Any
@@ -20,6 +21,31 @@ _ZONE_SUFFIXES = {
     "eu-west-1": "abc",
     "eu-central-1": "abc",
 }
+
+
+# Zones that do not offer an instance family, as an account's zone names may: us-east-1e (use1-az3 in many accounts) is
+# an older zone without the Graviton (arm64) families. Every other zone offers every type.
+_ZONES_WITHOUT = {"us-east-1e": ("t4g", "m7g", "c7g", "r7g", "m6g", "c6g", "r6g")}
+
+
+def _instance_type_offerings(args: dict[str, Any], region: str) -> dict[str, Any]:
+    """DescribeInstanceTypeOfferings by availability zone, filtered by instance-type and location like EC2 does."""
+    filters = {f["name"]: f["values"] for f in args.get("filters", [])}
+    zones = [f"{region}{suffix}" for suffix in _ZONE_SUFFIXES.get(region, "abc")]
+    zones = [z for z in zones if z in filters.get("location", zones)]
+    types = filters.get("instance-type", ["t3.micro", "t4g.micro"])
+    pairs = [(t, z) for z in zones for t in types if t.split(".")[0] not in _ZONES_WITHOUT.get(z, ())]
+    return {
+        "instanceTypes": [t for t, _ in pairs],
+        "locations": [z for _, z in pairs],
+        "locationTypes": [args.get("locationType", "region")] * len(pairs),
+        "id": region,
+    }
+
+
+# AWS-managed prefix lists the program looks up: (name, region) -> id, as `aws ec2 describe-managed-prefix-lists`
+# answers in that region.
+_PREFIX_LISTS = {("com.amazonaws.global.cloudfront.origin-facing", "us-east-1"): "pl-3b927c52"}
 
 
 def _region() -> str:
@@ -80,6 +106,8 @@ class AwsMocks(pulumi.runtime.Mocks):
             name = args.args.get("instanceType", "t3.micro")
             arch = "arm64" if name.split(".")[0].endswith("g") or "g." in name else "x86_64"
             return {"instanceType": name, "supportedArchitectures": [arch], "id": name}, []
+        if function == "aws:ec2/getInstanceTypeOfferings:getInstanceTypeOfferings":
+            return _instance_type_offerings(args.args, region), []
         if function == "aws:elb/getServiceAccount:getServiceAccount":
             # The regional Elastic Load Balancing account that writes access logs (us-east-1's shown for every region).
             return {"arn": f"arn:{PARTITION}:iam::127311923021:root", "id": "127311923021"}, []
@@ -94,6 +122,45 @@ class AwsMocks(pulumi.runtime.Mocks):
                 "arn": f"arn:{PARTITION}:route53:::hostedzone/{zone_id}",
                 "privateZone": False,
                 "nameServers": [f"ns-1.awsdns-01.{t}" for t in ("org", "com", "net", "co.uk")],
+            }, []
+        if function == "aws:ec2/getManagedPrefixList:getManagedPrefixList":
+            # An AWS-managed prefix list by name; CloudFront's origin-facing list has its own id in each region.
+            name = str(args.args.get("name", ""))
+            list_id = _PREFIX_LISTS.get((name, region)) or f"pl-{stable_hash(name, region)[:8]}"
+            return {
+                "id": list_id,
+                "name": name,
+                "arn": f"arn:{PARTITION}:ec2:{region}:aws:prefix-list/{list_id}",
+                "addressFamily": "IPv4",
+                "maxEntries": 55,
+                "ownerId": "AWS",
+                "version": 1,
+                "entries": [{"cidr": "130.176.0.0/18", "description": ""}],
+                "region": region,
+            }, []
+        if function == "aws:lb/getLoadBalancer:getLoadBalancer":
+            # An Elastic Beanstalk environment's load balancer, looked up by the ARN the environment reports.
+            arn = str(args.args.get("arn") or "")
+            lb_name = arn.split("/")[-2] if arn.count("/") >= 2 else "awseb-AWSEB-example"
+            return {
+                "arn": arn,
+                "name": lb_name,
+                "dnsName": f"{lb_name}-1234567890.{region}.elb.amazonaws.com",
+                # The canonical hosted zone of Application Load Balancers in us-east-1 (ELB endpoints and quotas).
+                "zoneId": "Z35SXDOTRQ7X7K",
+                "loadBalancerType": "application",
+                "id": arn,
+            }, []
+        if function == "aws:lb/getListener:getListener":
+            lb_arn = str(args.args.get("loadBalancerArn") or "")
+            port = int(args.args.get("port") or 80)
+            arn = lb_arn.replace(":loadbalancer/", ":listener/") + f"/{stable_hash(lb_arn, str(port))[:16]}"
+            return {
+                "arn": arn,
+                "loadBalancerArn": lb_arn,
+                "port": port,
+                "protocol": "HTTPS" if port == 443 else "HTTP",
+                "id": arn,
             }, []
         raise NotImplementedError(f"the offline plan has no answer for the provider call {function}")
 
@@ -136,15 +203,17 @@ _NAMED = {
     "aws:lightsail/instance:Instance",
     "aws:lightsail/staticIp:StaticIp",
     "aws:lightsail/keyPair:KeyPair",
+    "aws:rds/parameterGroup:ParameterGroup",
 }
 
 
 def _certificate(name: str, physical: str, region: str, inputs: dict[str, Any]) -> dict[str, Any]:
     domain = str(inputs.get("domainName", "example.org"))
     cert_region = inputs.get("region") or region
+    # ACM asks for the same validation record for every certificate of a name; each certificate has its own ARN.
     token = stable_hash(domain)
     return {
-        "arn": f"arn:{PARTITION}:acm:{cert_region}:{ACCOUNT_ID}:certificate/{token}",
+        "arn": f"arn:{PARTITION}:acm:{cert_region}:{ACCOUNT_ID}:certificate/{stable_hash(domain, name)}",
         "status": "PENDING_VALIDATION",
         "domainValidationOptions": [
             {
@@ -228,8 +297,10 @@ def _queue(name: str, physical: str, region: str, inputs: dict[str, Any]) -> dic
 
 
 def _rds(name: str, physical: str, region: str, inputs: dict[str, Any]) -> dict[str, Any]:
-    host = f"{physical}.c0example.{region}.rds.amazonaws.com"
+    identifier = inputs.get("identifier") or physical
+    host = f"{identifier}.c0example.{region}.rds.amazonaws.com"
     return {
+        "identifier": identifier,
         "address": host,
         "endpoint": f"{host}:3306",
         "port": 3306,
@@ -273,7 +344,32 @@ def _beanstalk_environment(name: str, physical: str, region: str, inputs: dict[s
     # Elastic Beanstalk's CloudFormation stack names the group: awseb-<environment id>-stack-AWSEBAutoScalingGroup-...
     env_id = f"e-{stable_hash(name)[:10]}"
     group = f"awseb-{env_id}-stack-AWSEBAutoScalingGroup-{stable_hash('group', name)[:12].upper()}"
-    return {"cname": cname, "endpointUrl": cname, "autoscalingGroups": [group]}
+    outputs: dict[str, Any] = {"cname": cname, "endpointUrl": cname, "autoscalingGroups": [group]}
+    if inputs.get("tier", "WebServer") == "WebServer":
+        # A load-balanced environment reports its Application Load Balancer's ARN.
+        suffix = f"app/awseb-AWSEB-{stable_hash(name)[:12]}/{stable_hash(name, 'lb')[:16]}"
+        outputs["loadBalancers"] = [f"arn:{PARTITION}:elasticloadbalancing:{region}:{ACCOUNT_ID}:loadbalancer/{suffix}"]
+    return outputs
+
+
+def _user_pool(name: str, physical: str, region: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    pool_id = f"{region}_{stable_hash(name)[:9]}"
+    return {
+        "endpoint": f"cognito-idp.{region}.amazonaws.com/{pool_id}",
+        "arn": f"arn:{PARTITION}:cognito-idp:{region}:{ACCOUNT_ID}:userpool/{pool_id}",
+    }
+
+
+def _user_pool_client(name: str, physical: str, region: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    secret = f"client-secret-{stable_hash('client-secret', name)}" if inputs.get("generateSecret") else ""
+    return {"clientSecret": secret}
+
+
+def _api_domain_name(name: str, physical: str, region: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    configuration = dict(inputs.get("domainNameConfiguration") or {})
+    configuration["targetDomainName"] = f"d-{stable_hash(name)[:10]}.execute-api.{region}.amazonaws.com"
+    configuration["hostedZoneId"] = "Z1UJRXOUMOOFQ8"  # API Gateway's regional endpoints in us-east-1
+    return {"domainNameConfiguration": configuration, "apiMappingSelectionExpression": "$request.basepath"}
 
 
 def _lightsail_static_ip(name: str, physical: str, region: str, inputs: dict[str, Any]) -> dict[str, Any]:
@@ -294,6 +390,42 @@ def _random_password(name: str, physical: str, region: str, inputs: dict[str, An
     special = str(inputs.get("overrideSpecial") or "!@#$%&*()-_=+[]{}<>:?")
     body = f"Pw{stable_hash('password', name)}{special}Zz9"
     return {"result": (body * (length // len(body) + 1))[:length], "bcryptHash": f"$2a$10${stable_hash(name)}"}
+
+
+def _random_id(name: str, physical: str, region: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    # Different keepers give a different id, as a replaced RandomId would.
+    keepers = inputs.get("keepers") or {}
+    digest = hashlib.sha256("/".join([name, *(f"{k}={v}" for k, v in sorted(keepers.items()))]).encode()).hexdigest()
+    hex_value = digest[: 2 * int(inputs.get("byteLength", 8))]
+    raw = bytes.fromhex(hex_value)
+    return {
+        "hex": hex_value,
+        "dec": str(int(hex_value, 16)),
+        "b64Std": base64.b64encode(raw).decode(),
+        "b64Url": base64.urlsafe_b64encode(raw).decode().rstrip("="),
+    }
+
+
+def _distribution(name: str, physical: str, region: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    distribution_id = f"E{stable_hash(name)[:13].upper()}"
+    return {
+        "arn": f"arn:{PARTITION}:cloudfront::{ACCOUNT_ID}:distribution/{distribution_id}",
+        "domainName": f"d{stable_hash('cdn', name)[:13]}.cloudfront.net",
+        # Route 53's hosted zone for every CloudFront alias.
+        "hostedZoneId": "Z2FDTNDATAQYW2",
+        "status": "Deployed",
+        "etag": "E2QWRUHEXAMPLE",
+    }
+
+
+def _web_acl(name: str, physical: str, region: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    acl_region = inputs.get("region") or region
+    scope = "global" if inputs.get("scope") == "CLOUDFRONT" else "regional"
+    acl_id = stable_hash("waf", name)[:8] + "-0000-4000-8000-" + stable_hash("waf-id", name)[:12]
+    return {
+        "arn": f"arn:{PARTITION}:wafv2:{acl_region}:{ACCOUNT_ID}:{scope}/webacl/{physical}/{acl_id}",
+        "capacity": 1150,
+    }
 
 
 def _launch_template(name: str, physical: str, region: str, inputs: dict[str, Any]) -> dict[str, Any]:
@@ -352,6 +484,10 @@ _SPECIFIC: dict[str, Callable[[str, str, str, dict[str, Any]], dict[str, Any]]] 
     "aws:lightsail/instance:Instance": _lightsail_instance,
     "aws:ec2/launchTemplate:LaunchTemplate": _launch_template,
     "random:index/randomPassword:RandomPassword": _random_password,
+    "random:index/randomId:RandomId": _random_id,
+    "aws:cloudfront/distribution:Distribution": _distribution,
+    "aws:wafv2/webAcl:WebAcl": _web_acl,
+    "random:index/randomString:RandomString": _random_password,
     "aws:secretsmanager/secret:Secret": _secret,
     "aws:cloudwatch/logGroup:LogGroup": _log_group,
     "aws:iam/role:Role": _iam_role,
@@ -359,4 +495,7 @@ _SPECIFIC: dict[str, Callable[[str, str, str, dict[str, Any]], dict[str, Any]]] 
     "aws:dynamodb/table:Table": _dynamodb_table,
     "aws:cloudwatch/eventRule:EventRule": _event_rule,
     "aws:ec2/keyPair:KeyPair": _key_pair,
+    "aws:cognito/userPool:UserPool": _user_pool,
+    "aws:cognito/userPoolClient:UserPoolClient": _user_pool_client,
+    "aws:apigatewayv2/domainName:DomainName": _api_domain_name,
 }

@@ -2,14 +2,32 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+import yaml
 
+from aws_compute_platform.settings import Settings, parse_settings
 from plan import Plan, run_stack
+from plan.engine import ROOT
 
 STACKS = ("dev", "prod")
+PROJECT = "aws-compute-platform"
+
+
+@functools.cache
+def stack_settings(stack: str) -> Settings:
+    """What a shipped stack file asks for, read by the same models as the program: tests compare a plan with it."""
+    config = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text(encoding="utf-8"))["config"]
+    raw = {k.removeprefix(f"{PROJECT}:"): v for k, v in config.items() if k.startswith(f"{PROJECT}:")}
+    return parse_settings(PROJECT, stack, config.get("aws:region"), raw)
+
+
+def stacks_with(component: str) -> list[str]:
+    """The stacks whose file turns `component` on: tests of that component are promises about each of them."""
+    return [s for s in STACKS if getattr(stack_settings(s), component).enabled]
 
 
 @pytest.fixture(scope="session")

@@ -550,15 +550,8 @@ def test_account_wide_volume_encryption_is_off_unless_asked_for(
         assert by_default.urn in env.dependencies
 
 
-def test_with_a_certificate_the_web_tier_speaks_only_https(plan_with: Callable[..., Plan]) -> None:
-    certificate = "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-1111-2222-3333-444455556666"
-    plan = plan_with("prod", {BEANSTALK: {**stack_config("prod"), "certificateArn": certificate}})
-    opts = options(environment(plan, "WebServer"))
-    assert opts[("aws:elbv2:listener:443", "Protocol")] == "HTTPS"
-    assert opts[("aws:elbv2:listener:443", "SSLCertificateArns")] == certificate
-    assert opts[("aws:elbv2:listener:default", "ListenerEnabled")] == "false"
-    assert plan.outputs["payrollUrl"].startswith("https://")
-    assert not [k for k in options(environment(plan, "Worker")) if k[0].startswith("aws:elbv2")]
+def test_the_worker_tier_has_no_load_balancer_option(stack_plan: Plan) -> None:
+    assert not [k for k in options(environment(stack_plan, "Worker")) if k[0].startswith("aws:elbv2")]
 
 
 def test_when_disabled_nothing_is_created(plan_with: Callable[..., Plan]) -> None:
@@ -612,20 +605,14 @@ def test_the_issue_config_shape_parses() -> None:
         ({"senderEmail": "payroll"}, "senderEmail", "email address"),
         ({"instanceType": "t4g.huge"}, "instanceType", "not a known EC2 instance type"),
         ({"maintenanceWindow": "Sunday 3am"}, "maintenanceWindow", "UTC day and time"),
-        ({"certificateArn": "my-cert"}, "certificateArn", "ACM certificate ARN"),
+        ({"allowedCidrs": ["0.0.0.0/0"]}, "allowedCidrs[0]", "must not admit the whole internet"),
+        ({"allowedCidrs": ["203.0.113.7/24"]}, "allowedCidrs[0]", "not a valid CIDR block"),
+        ({"mfa": "off"}, "mfa", "'required' or 'optional'"),
         ({"keepVersions": 1001}, "keepVersions", "at most 1000"),
         ({"logRetentionDays": 1096}, "logRetentionDays", "Elastic Beanstalk accepts"),
         ({"web": {"environmentType": "SingleInstance"}}, "web.environmentType", "set web.maxSize to 1 (not 4)"),
         ({"web": SINGLE, "allowedCidrs": ["203.0.113.0/24"]}, "instanceSubnets", "must be public"),
         ({"instanceSubnets": "public"}, "instanceSubnets", "must be private while web.environmentType is Load"),
-        ({"web": SINGLE, "instanceSubnets": "public"}, "allowedCidrs", "is required while web.environmentType"),
-        ({"web": SINGLE, "instanceSubnets": "public", "allowedCidrs": ["0.0.0.0/0"]}, "allowedCidrs[0]", "internet"),
-        ({"allowedCidrs": ["203.0.113.0/24"]}, "allowedCidrs", "applies to a SingleInstance web tier only"),
-        (
-            {**SINGLE_PUBLIC, "certificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/0a1b"},
-            "certificateArn",
-            "needs web.environmentType LoadBalanced",
-        ),
     ],
 )
 def test_bad_settings_are_refused_with_the_key_named(raw: dict[str, Any], key: str, problem: str) -> None:
@@ -723,3 +710,193 @@ def test_the_stack_wide_protection_and_log_retention_reach_the_application_unles
     assert (prod.beanstalk.protect, prod.beanstalk.log_retention_days) == (True, 90)
     own = stack_settings("prod", beanstalk={**stack_config("prod"), "protect": False, "logRetentionDays": 30})
     assert (own.beanstalk.protect, own.beanstalk.log_retention_days) == (False, 30)
+
+
+# -- HTTPS, sign-in and who reaches the web tier ----------------------------------------------------------------------
+DOMAIN = "aws-compute-platform:domain"
+LISTENER_RULE = "aws:lb/listenerRule:ListenerRule"
+USER_POOL = "aws:cognito/userPool:UserPool"
+
+
+# The shipped dev stack's payroll made load balanced, its instances private behind a NAT gateway: a load balancer
+# holds the certificate, which a single instance cannot.
+DEV_LOAD_BALANCED = {
+    BEANSTALK: {**stack_config("dev"), "web": {"minSize": 1, "maxSize": 2}, "instanceSubnets": "private"},
+    "aws-compute-platform:network": {"cidr": "10.20.0.0/16", "azCount": 2, "natGateways": "single"},
+}
+
+
+@pytest.fixture(scope="module")
+def dev_with_domain() -> Plan:
+    """The shipped dev stack given a hosted zone (the shipped dev file has none), and so a load-balanced payroll."""
+    from plan import run_stack
+
+    return run_stack("dev", {DOMAIN: "example.org", **DEV_LOAD_BALANCED})
+
+
+@pytest.fixture(scope="module")
+def dev_load_balanced() -> Plan:
+    """The shipped dev stack, no domain, with a load-balanced payroll."""
+    from plan import run_stack
+
+    return run_stack("dev", DEV_LOAD_BALANCED)
+
+
+def entry_rules(plan: Plan) -> list[PlannedResource]:
+    return [r for r in plan.of_type(LISTENER_RULE) if "-payroll-" in r.name]
+
+
+def load_balancer_group(plan: Plan) -> PlannedResource:
+    [group] = [g for g in plan.of_type("aws:ec2/securityGroup:SecurityGroup") if g.name.endswith("-payroll-entry-lb")]
+    return group
+
+
+@pytest.mark.parametrize("which", ["prod", "dev_with_domain"])
+def test_with_a_domain_no_http_listener_forwards_and_https_uses_the_zones_certificate(
+    which: str, request: pytest.FixtureRequest
+) -> None:
+    plan: Plan = request.getfixturevalue("prod_plan" if which == "prod" else which)
+    zone = "example.org"  # the shipped prod file's placeholder, and the zone given to dev above
+    opts = options(environment(plan, "WebServer"))
+    assert opts[("aws:elbv2:listener:443", "Protocol")] == "HTTPS"
+    assert opts[("aws:elbv2:listener:443", "SSLPolicy")].startswith("ELBSecurityPolicy-TLS13")
+    # The certificate is the one ACM issued for payroll.<zone>, validated by a record in the zone.
+    [certificate] = [
+        c for c in plan.of_type("aws:acm/certificate:Certificate") if c.inputs["domainName"] == f"payroll.{zone}"
+    ]
+    assert certificate.inputs["validationMethod"] == "DNS"
+    [validation] = [
+        v
+        for v in plan.of_type("aws:acm/certificateValidation:CertificateValidation")
+        if v.inputs["certificateArn"] == certificate.outputs["arn"]
+    ]
+    assert opts[("aws:elbv2:listener:443", "SSLCertificateArns")] == validation.outputs["certificateArn"]
+    # Every request to port 80, whatever its path, is redirected to HTTPS before the listener could forward it.
+    redirects = [r for r in entry_rules(plan) if r.inputs["actions"][0]["type"] == "redirect"]
+    [redirect] = redirects
+    assert redirect.inputs["conditions"] == [{"pathPattern": {"values": ["/*"]}}]
+    assert redirect.inputs["actions"][0]["redirect"] == {"protocol": "HTTPS", "port": "443", "statusCode": "HTTP_301"}
+    assert redirect.inputs["priority"] == 1
+    assert all(r.inputs["actions"][0]["type"] != "forward" for r in entry_rules(plan))
+    # payroll.<zone> points at the environment's load balancer, and the app is told that address.
+    [alias] = [r for r in plan.of_type("aws:route53/record:Record") if r.inputs["name"] == f"payroll.{zone}"]
+    assert alias.inputs["type"] == "A" and alias.inputs["aliases"][0]["name"].endswith(".elb.amazonaws.com")
+    assert plan.outputs["payrollUrl"] == f"https://payroll.{zone}"
+    assert opts[(ENVIRONMENT_PROPERTIES, "PUBLIC_URL")] == f"https://payroll.{zone}"
+
+
+def test_the_redirect_rule_sits_on_port_80_and_the_worker_paths_are_closed_on_the_public_listener(
+    dev_with_domain: Plan, dev_load_balanced: Plan, dev_plan: Plan
+) -> None:
+    [to_https] = [r for r in entry_rules(dev_with_domain) if r.name.endswith("-to-https")]
+    [no_tasks] = [r for r in entry_rules(dev_with_domain) if r.name.endswith("-no-tasks")]
+    assert to_https.inputs["listenerArn"] != no_tasks.inputs["listenerArn"]  # 80 redirects, 443 refuses /tasks/*
+    for plan in (dev_with_domain, dev_load_balanced):
+        [closed] = [r for r in entry_rules(plan) if r.name.endswith("-no-tasks")]
+        assert closed.inputs["conditions"] == [{"pathPattern": {"values": ["/tasks/*"]}}]
+        action = closed.inputs["actions"][0]
+        assert action["type"] == "fixed-response" and action["fixedResponse"]["statusCode"] == "404"
+    # The worker route exists only on the worker tier, where sqsd posts it from the instance itself.
+    assert sqsd(environment(dev_plan, "Worker"), "HttpPath").startswith("/tasks/")
+    web = options(environment(dev_plan, "WebServer"))
+    assert web[(ENVIRONMENT_PROPERTIES, "PAYROLL_TIER")] == "web"
+    assert options(environment(dev_plan, "Worker"))[(ENVIRONMENT_PROPERTIES, "PAYROLL_TIER")] == "worker"
+
+
+def test_the_load_balancer_admits_only_the_allowed_networks_and_otherwise_https_from_everyone(
+    stack_plan: Plan,
+) -> None:
+    beanstalk = BeanstalkArgs.from_config(stack_plan_config(stack_plan))
+    opts = options(environment(stack_plan, "WebServer"))
+    if opts[("aws:elasticbeanstalk:environment", "EnvironmentType")] == "SingleInstance":
+        # No load balancer and no group for one: the instance's own group admits the networks (test_dev_cost.py).
+        groups = stack_plan.of_type("aws:ec2/securityGroup:SecurityGroup")
+        assert not [g for g in groups if g.name.endswith("-payroll-entry-lb")]
+        assert not entry_rules(stack_plan)
+        return
+    group = load_balancer_group(stack_plan)
+    assert opts[("aws:elbv2:loadbalancer", "SecurityGroups")] == f"{group.name}-id"
+    assert opts[("aws:elbv2:loadbalancer", "ManagedSecurityGroup")] == f"{group.name}-id"
+    sources = list(beanstalk.allowed_cidrs) or ["0.0.0.0/0"]
+    has_domain = ("aws:elbv2:listener:443", "Protocol") in opts
+    ports = {rule["fromPort"] for rule in group.inputs["ingress"]}
+    assert ports == ({80, 443} if has_domain else {80})
+    assert all(rule["cidrBlocks"] == sources for rule in group.inputs["ingress"])
+    if not has_domain:  # plain HTTP only ever for the allowed networks
+        assert beanstalk.allowed_cidrs and "0.0.0.0/0" not in sources
+
+
+def stack_plan_config(plan: Plan) -> dict[str, Any]:
+    stack = "prod" if [r for r in plan if "-prod-" in r.name] else "dev"
+    return stack_config(stack)
+
+
+def test_the_shipped_dev_stack_has_no_domain_and_restricts_payroll_to_the_documentation_range(dev_plan: Plan) -> None:
+    assert stack_config("dev")["allowedCidrs"] == ["203.0.113.0/24"]
+    assert plan_url_is_plain_http(dev_plan)
+
+
+def plan_url_is_plain_http(plan: Plan) -> bool:
+    return bool(plan.outputs["payrollUrl"].startswith("http://"))
+
+
+def test_a_stack_without_a_domain_or_allowed_networks_is_refused_naming_the_key(plan_with: Callable[..., Plan]) -> None:
+    raw = {k: v for k, v in stack_config("dev").items() if k != "allowedCidrs"}
+    with pytest.raises(SettingsError) as failure:
+        plan_with("dev", {BEANSTALK: raw})
+    assert failure.value.keys == [f"{BEANSTALK}.allowedCidrs"]
+    assert "aws-compute-platform:domain" in failure.value.problems[0].problem
+
+
+def test_the_user_pool_takes_only_users_an_administrator_creates_with_mfa_as_configured(stack_plan: Plan) -> None:
+    [pool] = stack_plan.of_type(USER_POOL)
+    beanstalk = BeanstalkArgs.from_config(stack_plan_config(stack_plan))
+    assert pool.inputs["adminCreateUserConfig"]["allowAdminCreateUserOnly"] is True
+    assert pool.inputs["mfaConfiguration"] == {"required": "ON", "optional": "OPTIONAL"}[beanstalk.mfa]
+    assert pool.inputs["softwareTokenMfaConfiguration"] == {"enabled": True}
+    policy = pool.inputs["passwordPolicy"]
+    assert policy["minimumLength"] >= 14 and policy["temporaryPasswordValidityDays"] <= 1
+    assert all(policy[k] for k in ("requireLowercase", "requireUppercase", "requireNumbers", "requireSymbols"))
+    assert pool.inputs["autoVerifiedAttributes"] == ["email"]
+
+
+def test_prod_requires_mfa_of_every_payroll_user(prod_plan: Plan) -> None:
+    [pool] = prod_plan.of_type(USER_POOL)
+    assert pool.inputs["mfaConfiguration"] == "ON" and pool.protect
+
+
+def test_the_app_client_uses_the_code_flow_with_a_secret_and_calls_back_to_the_apps_address(stack_plan: Plan) -> None:
+    [client] = stack_plan.of_type("aws:cognito/userPoolClient:UserPoolClient")
+    public_url = options(environment(stack_plan, "WebServer"))[(ENVIRONMENT_PROPERTIES, "PUBLIC_URL")]
+    assert client.inputs["generateSecret"] is True and client.inputs["allowedOauthFlows"] == ["code"]
+    assert client.inputs["allowedOauthFlowsUserPoolClient"] is True
+    assert "openid" in client.inputs["allowedOauthScopes"] and client.inputs["supportedIdentityProviders"] == [
+        "COGNITO"
+    ]
+    assert client.inputs["callbackUrls"] == [f"{public_url}/auth/callback"]
+    # Cognito accepts a plain-HTTP callback only for localhost.
+    assert public_url.startswith("https://") or public_url.startswith("http://localhost")
+    [domain] = stack_plan.of_type("aws:cognito/userPoolDomain:UserPoolDomain")
+    assert re.fullmatch(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?", domain.inputs["domain"])
+    assert not re.search("aws|amazon|cognito", domain.inputs["domain"])
+
+
+def test_the_client_secret_reaches_the_web_tier_only_through_an_encrypted_parameter(stack_plan: Plan) -> None:
+    [client] = stack_plan.of_type("aws:cognito/userPoolClient:UserPoolClient")
+    secret = client.outputs["clientSecret"]
+    # The stack's one SecureString (other parameters, such as the baked image's id, are plain Strings).
+    [parameter] = [p for p in stack_plan.of_type("aws:ssm/parameter:Parameter") if p.inputs["type"] == "SecureString"]
+    assert parameter.inputs["type"] == "SecureString" and parameter.inputs["keyId"] == stack_plan.outputs["kmsKeyArn"]
+    # A secret output: Pulumi keeps it encrypted in the state (the engine's secret envelope).
+    value = parameter.inputs["value"]
+    assert value["4dabf18193072939515e22adb298388d"] == "1b47061264138c4ac30d75fd1eb44270" and secret in value["value"]
+    web = options(environment(stack_plan, "WebServer"))
+    assert web[(ENVIRONMENT_PROPERTIES, "SIGNIN_PARAMETER")] == parameter.inputs["name"]
+    for env in stack_plan.of_type(ENVIRONMENT):
+        assert secret not in json.dumps(env.inputs)
+    assert secret not in json.dumps(stack_plan.outputs)
+    # Only the web tier's role may read it.
+    readers = [
+        p for p in stack_plan.of_type("aws:iam/rolePolicy:RolePolicy") if "ssm:GetParameter" in p.inputs["policy"]
+    ]
+    assert [r.name for r in readers] == [f"{environment(stack_plan, 'WebServer').inputs['name']}-app"]

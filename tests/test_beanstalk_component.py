@@ -20,7 +20,8 @@ VPC = ExistingNetwork(
     public_subnet_ids=["subnet-pub-a", "subnet-pub-b"],
     private_subnet_ids=["subnet-app-a", "subnet-app-b"],
 )
-ARGS = BeanstalkArgs(sender_email="payroll@example.com")
+# No domain here: plain HTTP, so the load balancer admits only the given networks.
+ARGS = BeanstalkArgs(sender_email="payroll@example.com", allowed_cidrs=("198.51.100.0/24",))
 ENVIRONMENT = "aws:elasticbeanstalk/environment:Environment"
 
 
@@ -39,7 +40,25 @@ def options(env: PlannedResource) -> dict[tuple[str, str], Any]:
 
 def test_it_declares_no_network_of_its_own(plan: Plan) -> None:
     assert plan.of_type(ENVIRONMENT)
-    assert not [r for r in plan if r.type.startswith("aws:ec2/")]
+    # Only its load balancer's security group, in the given VPC.
+    [group] = [r for r in plan if r.type.startswith("aws:ec2/")]
+    assert group.type == "aws:ec2/securityGroup:SecurityGroup" and group.inputs["vpcId"] == VPC.vpc_id
+
+
+def test_without_a_domain_only_the_allowed_networks_reach_plain_http() -> None:
+    plan = build(args=ARGS)
+    [group] = plan.of_type("aws:ec2/securityGroup:SecurityGroup")
+    assert [(r["fromPort"], r["cidrBlocks"]) for r in group.inputs["ingress"]] == [(80, ["198.51.100.0/24"])]
+    [web] = [e for e in plan.of_type(ENVIRONMENT) if e.inputs["tier"] == "WebServer"]
+    assert options(web)[("aws:elbv2:loadbalancer", "SecurityGroups")] == f"{group.name}-id"  # the mock id
+    assert not [k for k in options(web) if k[0] == "aws:elbv2:listener:443"]
+
+
+def test_without_a_domain_or_allowed_networks_it_is_refused_naming_the_key() -> None:
+    with pytest.raises(SettingsError) as failure:
+        build(args=BeanstalkArgs(sender_email="payroll@example.com"))
+    [problem] = failure.value.problems
+    assert problem.key == "aws-compute-platform:beanstalk.allowedCidrs" and "plain HTTP" in problem.problem
 
 
 def test_both_environments_run_in_the_given_vpc_with_instances_in_its_private_subnets(plan: Plan) -> None:
@@ -82,6 +101,8 @@ def test_the_constructor_composes_one_child_component_per_concern(plan: Plan) ->
             "acp:beanstalk:Environment",
             "acp:beanstalk:Environment",
             "acp:beanstalk:BacklogScaling",
+            "acp:beanstalk:Entry",
+            "acp:beanstalk:SignIn",
         ]
     )
     # The SES sender is the one resource the application owns directly; everything else sits in a concern.
@@ -109,7 +130,7 @@ def test_a_name_too_long_for_an_environment_is_refused() -> None:
 
 def test_args_that_only_an_enabled_stack_section_would_check_are_checked_when_built() -> None:
     """`enabled` only tells the stack program whether to build; a component built in Python is always built."""
-    unsendable = BeanstalkArgs(log_retention_days=1096)
+    unsendable = BeanstalkArgs(log_retention_days=1096, allowed_cidrs=("198.51.100.0/24",))
     with pytest.raises(SettingsError) as failure:
         build(args=unsendable)
     assert failure.value.keys == [

@@ -27,7 +27,7 @@ from costs.progress import Progress
 from costs.readme import README, WHY_THEY_DIFFER, block, current_block
 from costs.refresh import refresh
 from costs.render import as_data, as_json, as_markdown, as_table
-from costs.rules import FREE, RULES, unpriced_types
+from costs.rules import FREE, RULES, cron_runs_per_month, unpriced_types
 from plan import Plan, run_program
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -269,6 +269,92 @@ def test_serverless_services_are_priced_at_stated_usage_that_can_be_changed() ->
     assert monthly_of(result, "jobs") == pytest.approx(0.40)
     assert "lambda.requestsPerMonth" in result.used_assumptions()
     assert "lambda.requestsPerMonth, changed" in result.assumptions.describe("lambda.requestsPerMonth")
+
+
+def test_cloudfront_and_its_web_acl_are_priced_per_request_gigabyte_rule_and_acl() -> None:
+    def program() -> None:
+        origin = {
+            "origin_id": "site",
+            "domain_name": "origin.example.org",
+            "custom_origin_config": {
+                "http_port": 80, "https_port": 443, "origin_protocol_policy": "https-only",
+                "origin_ssl_protocols": ["TLSv1.2"],
+            },
+        }  # fmt: skip
+        behaviour = {
+            "target_origin_id": "site", "viewer_protocol_policy": "redirect-to-https",
+            "allowed_methods": ["GET", "HEAD"], "cached_methods": ["GET", "HEAD"], "cache_policy_id": "policy",
+        }  # fmt: skip
+        visibility = {"cloudwatch_metrics_enabled": True, "metric_name": "m", "sampled_requests_enabled": True}
+        managed = [
+            {
+                "name": group, "priority": i, "override_action": {"none": {}}, "visibility_config": visibility,
+                "statement": {"managed_rule_group_statement": {"vendor_name": "AWS", "name": group}},
+            }
+            for i, group in enumerate(["AWSManagedRulesCommonRuleSet", "AWSManagedRulesPHPRuleSet"])
+        ]  # fmt: skip
+        acl = aws.wafv2.WebAcl(
+            "waf", scope="CLOUDFRONT", region="us-east-1", default_action={"allow": {}},
+            visibility_config=visibility, rules=managed,
+        )  # fmt: skip
+        aws.cloudfront.Distribution(
+            "cdn", enabled=True, origins=[origin], default_cache_behavior=behaviour, price_class="PriceClass_100",
+            restrictions={"geo_restriction": {"restriction_type": "none"}},
+            viewer_certificate={"cloudfront_default_certificate": True}, web_acl_id=acl.arn,
+        )  # fmt: skip
+
+    changes = ["cloudfront.requestsPerMonth=20000000", "cloudfront.dataOutGbPerMonth=500"]
+    result = price(program, load_assumptions(settings=changes))
+    assert not result.unpriced
+    # 20M HTTPS requests x $0.01/10,000 + 500 GB x $0.085
+    assert monthly_of(result, "cdn") == pytest.approx(20.0 + 42.5)
+    # $5 the ACL, $1 each managed rule group, 20M inspected requests x $0.60/M
+    assert monthly_of(result, "waf") == pytest.approx(5.0 + 2 * 1.0 + 12.0)
+    fixed = [i for i in result.items if i.resource == "waf" and i.kind == "fixed"]
+    assert sum(i.monthly for i in fixed) == pytest.approx(7.0)
+
+
+def test_a_cloudfront_web_acl_made_in_us_east_1_is_priced_from_a_stack_in_another_region(tmp_path: Path) -> None:
+    document = json.loads((ROOT / "costs" / "prices" / "us-east-1.json").read_text())
+    document["region"] = "eu-west-1"
+    (tmp_path / "eu-west-1.json").write_text(json.dumps(document))
+
+    def program() -> None:
+        visibility = {"cloudwatch_metrics_enabled": True, "metric_name": "m", "sampled_requests_enabled": True}
+        aws.wafv2.WebAcl(
+            "waf", scope="CLOUDFRONT", region="us-east-1", default_action={"allow": {}}, visibility_config=visibility
+        )
+        aws.kms.Key("there", region="us-east-1")
+
+    plan = run_program(program, config={"aws:region": "eu-west-1"})
+    result = estimate(plan, load_prices("eu-west-1", tmp_path))
+    assert monthly_of(result, "waf") > 0
+    assert [u.resource for u in result.unpriced] == ["there"]  # a regional resource elsewhere still is not
+
+
+def test_a_user_pool_is_free_up_to_the_free_tier_and_priced_per_active_user_above_it() -> None:
+    def program() -> None:
+        pool = aws.cognito.UserPool("users", user_pool_tier="ESSENTIALS")
+        aws.cognito.UserPoolClient("web", user_pool_id=pool.id, generate_secret=True)
+        aws.cognito.UserPoolDomain("signin", domain="payroll-example", user_pool_id=pool.id)
+        api = aws.apigatewayv2.Api("api", protocol_type="HTTP")
+        name = aws.apigatewayv2.DomainName(
+            "api-domain",
+            domain_name="api.example.org",
+            domain_name_configuration={
+                "certificate_arn": "arn",
+                "endpoint_type": "REGIONAL",
+                "security_policy": "TLS_1_2",
+            },
+        )
+        aws.apigatewayv2.ApiMapping("api-mapping", api_id=api.id, domain_name=name.id, stage="$default")
+
+    few = price(program)  # the assumed 50 users: within the 10,000 free each month
+    assert not few.unpriced and monthly_of(few, "users") == 0
+    assert monthly_of(few, "web") == monthly_of(few, "signin") == monthly_of(few, "api-domain") == 0
+    many = price(program, load_assumptions(settings=["cognito.monthlyActiveUsers=12000"]))
+    assert monthly_of(many, "users") == pytest.approx(2_000 * 0.015)  # Essentials, above the free 10,000
+    assert "cognito.monthlyActiveUsers" in many.used_assumptions()
 
 
 def test_assumptions_come_from_a_yaml_file_then_the_command_line(tmp_path: Path) -> None:
@@ -549,3 +635,41 @@ def test_refresh_for_a_new_region_leaves_out_what_the_price_list_cannot_confirm(
     assert "lightsail.bundle.nano_3_0: no Price List query and no price for eu-west-3" in out.out
     assert "price file is left as it was" in out.err
     assert not (ROOT / "costs/prices/eu-west-3.json").exists()
+
+
+def test_an_image_pipeline_pays_build_time_per_scheduled_build_and_the_snapshots_it_keeps() -> None:
+    def program() -> None:
+        recipe = aws.imagebuilder.ImageRecipe(
+            "recipe", name="recipe", version="1.0.0", parent_image="arn:aws:imagebuilder:us-east-1:aws:image/x/x.x.x",
+            components=[{"component_arn": "arn:c"}],
+            block_device_mappings=[{"device_name": "/dev/xvda", "ebs": {"volume_size": 10, "volume_type": "gp3"}}],
+        )  # fmt: skip
+        infrastructure = aws.imagebuilder.InfrastructureConfiguration(
+            "infra", name="infra", instance_profile_name="p", instance_types=["t4g.small"]
+        )
+        aws.imagebuilder.ImagePipeline(
+            "pipeline", name="pipeline", image_recipe_arn=recipe.arn,
+            infrastructure_configuration_arn=infrastructure.arn,
+            schedule={"schedule_expression": "cron(0 4 ? * MON-FRI *)"},
+        )  # fmt: skip
+
+    result = price(program, Assumptions().with_changes({"imagePipeline.buildMinutesPerRun": 60}))
+    # Five weekdays a week: 5 x 52.1775 / 12 builds a month, each an hour of t4g.small; 4 images x 10 GB snapshots.
+    builds = 5 * 52.1775 / 12
+    assert monthly_of(result, "pipeline") == pytest.approx(builds * 0.0168 + 4 * 10 * 0.05)
+    assert result.fixed_total == 0
+    assert not result.unpriced
+
+
+@pytest.mark.parametrize(
+    ("schedule", "runs"),
+    [
+        ("cron(0 4 ? * SUN *)", 52.1775 / 12),
+        ("cron(0 4 * * ? *)", 365.2425 / 12),
+        ("cron(0 */6 * * ? *)", 4 * 365.2425 / 12),
+        ("cron(30 2 1,15 * ? *)", 2),
+        ("cron(0 0 1 JAN,JUL ? *)", 2 / 12),
+    ],
+)
+def test_scheduled_builds_per_month_follow_the_cron_expression(schedule: str, runs: float) -> None:
+    assert cron_runs_per_month(schedule) == pytest.approx(runs)

@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from aws_compute_platform.beanstalk.options import needs_a_load_balancer
+from aws_compute_platform.config import SettingsError
 from costs import estimate, load_prices
 from plan import Plan, PlannedResource
 
@@ -160,3 +161,10 @@ def test_the_single_web_instance_admits_exactly_the_allowed_networks(
     ingress = rules_of(plan, INGRESS, group)
     assert sorted(str(r.inputs.get("cidrIpv4") or r.inputs.get("cidrIpv6")) for r in ingress) == sorted(cidrs)
     assert {r.inputs["fromPort"] for r in ingress} == {80}
+
+
+def test_a_single_web_instance_is_refused_in_a_stack_with_a_domain(plan_with: Callable[..., Plan]) -> None:
+    # With a domain payroll is served over HTTPS, and only a load balancer holds the certificate.
+    with pytest.raises(SettingsError) as failure:
+        plan_with("dev", {f"{PREFIX}domain": "example.org"})
+    assert f"{BEANSTALK}.web.environmentType" in failure.value.keys

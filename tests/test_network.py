@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import json
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -15,8 +16,8 @@ from plan import Plan
 NETWORK = "aws-compute-platform:network"
 
 
-def subnets_by_tier(plan: Plan) -> dict[str, list[dict[str, str]]]:
-    tiers: dict[str, list[dict[str, str]]] = {}
+def subnets_by_tier(plan: Plan) -> dict[str, list[dict[str, Any]]]:
+    tiers: dict[str, list[dict[str, Any]]] = {}
     for subnet in plan.of_type("aws:ec2/subnet:Subnet"):
         tiers.setdefault(subnet.inputs["tags"]["Tier"], []).append(subnet.inputs)
     return tiers
@@ -39,9 +40,11 @@ def test_subnets_lie_inside_the_vpc_and_never_overlap(stack_plan: Plan) -> None:
     assert not any(a.overlaps(b) for i, a in enumerate(blocks) for b in blocks[i + 1 :])
 
 
-def test_only_public_subnets_give_instances_public_addresses(stack_plan: Plan) -> None:
+def test_no_subnet_gives_instances_a_public_address_on_launch(stack_plan: Plan) -> None:
+    # Only the load balancer and NAT gateways live in public subnets; an instance that needs a public address asks
+    # for one on its own network interface (wordpress.publicInstances, a server's publicIp).
     for tier, subnets in subnets_by_tier(stack_plan).items():
-        assert all(bool(s.get("mapPublicIpOnLaunch")) == (tier == "public") for s in subnets), tier
+        assert [s.get("mapPublicIpOnLaunch") for s in subnets] == [False] * len(subnets), tier
 
 
 def test_prod_has_a_nat_gateway_per_az_and_dev_none(dev_plan: Plan, prod_plan: Plan) -> None:
@@ -112,6 +115,8 @@ def test_subnet_cidrs_are_computed_per_tier() -> None:
     [
         ({"cidr": "8.8.0.0/16"}, "private"),
         ({"cidr": "10.0.0.0/25"}, "prefix"),
+        # /23 would cut /28 subnets: too small for a load balancer (ELB wants /27 with 8 free addresses).
+        ({"cidr": "10.0.0.0/23"}, "/27"),
         ({"cidr": "10.0.0.1/16"}, "not a valid"),
         ({"azCount": 7}, "at most 6"),
         ({"natGateways": "some"}, "one of"),
@@ -128,6 +133,16 @@ def test_bad_network_settings_are_refused_with_the_key_named(raw: dict[str, obje
     with pytest.raises(SettingsError) as from_python:
         NetworkArgs(**{python_names[k]: v for k, v in raw.items()})
     assert [str(p) for p in from_python.value.problems] == [str(found)]
+
+
+@pytest.mark.parametrize("prefix", range(16, 23))
+def test_every_accepted_range_leaves_each_public_subnet_room_for_a_load_balancer(prefix: int) -> None:
+    # ELB user guide, "Subnets for your load balancer": each subnet at least a /27 with 8 free addresses.
+    args = NetworkArgs(cidr=f"10.0.0.0/{prefix}", az_count=6)
+    for cidr in args.subnet_cidrs("public"):
+        subnet = ipaddress.ip_network(cidr)
+        assert subnet.prefixlen <= 27
+        assert subnet.num_addresses - 5 >= 8  # AWS reserves five addresses in every subnet
 
 
 def test_a_region_with_too_few_zones_is_refused(plan_with: Callable[..., Plan]) -> None:

@@ -1,38 +1,55 @@
 """The payroll app, over real HTTP: uploads stream to S3 and are queued; the worker checks, totals and emails once.
 
 AWS is moto's server in a child process on 127.0.0.1 (so the memory measured below is the app's alone), reached
-by boto3 through AWS_ENDPOINT_URL. The app runs in a thread under wsgiref. `deliver()` does what sqsd does on a
-worker instance: receive a message, POST it to the task path with the X-Aws-Sqsd-* headers, delete it on 200.
+by boto3 through AWS_ENDPOINT_URL. Cognito is `LocalIssuer`, an OpenID provider on 127.0.0.1 with its own RSA key
+(discovery document, keys, authorize and token endpoints), which signs in whoever the test says. The two tiers run
+in threads under wsgiref: `app_url` is the web tier (uploads need a signed-in user: `upload()` signs in first), and
+`deliver()` does what sqsd does on a worker instance: receive a message, POST it to the worker tier's task path with
+the X-Aws-Sqsd-* headers, delete it on 200.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import http.client
 import json
+import secrets
 import subprocess
 import sys
 import threading
+import time
 import tracemalloc
 import urllib.request
 from collections.abc import Iterator
 from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from socketserver import ThreadingMixIn
 from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import boto3
 import pytest
+from authlib.oidc.core.util import create_half_hash
+from joserfc import jwt
+from joserfc.jwk import RSAKey
 
 APP_DIR = Path(__file__).resolve().parent.parent / "src" / "aws_compute_platform" / "beanstalk" / "app"
 sys.path.insert(0, str(APP_DIR))
 
 import application  # noqa: E402
 import payroll_csv  # noqa: E402
+import signin  # noqa: E402
 
 BUCKET = "payroll-uploads-test"
 SENDER = "payroll@example.com"
 HR = "hr@example.com"
+CLIENT_ID = "payroll-web-client"
+CLIENT_SECRET = "client-secret-for-tests"
+SIGNIN_PARAMETER = "/payroll/signin/secret"
+SESSION_KEY = "k" * 64
 HEADER = "employee_id,employee_name,gross_pay,tax_withheld,net_pay"
 GOOD_FILE = (
     "\ufeff" + HEADER + "\r\n"
@@ -51,6 +68,117 @@ class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
     """Several requests at once, as Gunicorn's workers (and sqsd's HttpConnections) allow."""
 
     daemon_threads = True
+
+
+class LocalIssuer:
+    """An OpenID provider standing in for the Cognito user pool: discovery, keys, authorize and token endpoints.
+
+    `GET /oauth2/authorize?...&as=<email>` is the user signing in (`verified=false` for an unverified address). The
+    token endpoint checks the client's secret, the redirect URI and the PKCE verifier, then signs an ID token as
+    Cognito does (RS256, `token_use: id`, `at_hash`). `forge` makes the next ID tokens wrong in one way.
+    """
+
+    def __init__(self) -> None:
+        self.key = RSAKey.generate_key(2048, parameters={"kid": "pool-key-1", "use": "sig", "alg": "RS256"})
+        self.codes: dict[str, dict[str, Any]] = {}
+        self.forge: dict[str, Any] = {}
+        issuer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def _json(self, status: int, document: Any) -> None:
+                body = json.dumps(document).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self) -> None:
+                parts = urlsplit(self.path)
+                query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+                if parts.path == "/.well-known/openid-configuration":
+                    self._json(200, issuer.discovery())
+                elif parts.path == "/.well-known/jwks.json":
+                    self._json(200, {"keys": [issuer.key.as_dict(private=False)]})
+                elif parts.path == "/oauth2/authorize":
+                    self.send_response(302)
+                    self.send_header("Location", issuer.authorize(query))
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                else:
+                    self._json(404, {"error": "not found"})
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+                status, document = issuer.token(form, self.headers.get("Authorization", ""))
+                self._json(status, document)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def discovery(self) -> dict[str, Any]:
+        return {
+            "issuer": self.url,
+            "authorization_endpoint": f"{self.url}/oauth2/authorize",
+            "token_endpoint": f"{self.url}/oauth2/token",
+            "jwks_uri": f"{self.url}/.well-known/jwks.json",
+            "response_types_supported": ["code"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+        }
+
+    def authorize(self, query: dict[str, str]) -> str:
+        code = secrets.token_urlsafe(16)
+        self.codes[code] = {**query, "verified": query.get("verified", "true") == "true"}
+        return f"{query['redirect_uri']}?{urlencode({'code': code, 'state': query['state']})}"
+
+    def token(self, form: dict[str, str], authorization: str) -> tuple[int, dict[str, Any]]:
+        expected = "Basic " + base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
+        if authorization != expected:
+            return 401, {"error": "invalid_client"}
+        asked = self.codes.pop(form.get("code", ""), None)
+        if asked is None or form.get("redirect_uri") != asked["redirect_uri"]:
+            return 400, {"error": "invalid_grant"}
+        challenge = base64.urlsafe_b64encode(hashlib.sha256(form.get("code_verifier", "").encode()).digest())
+        if challenge.rstrip(b"=").decode() != asked.get("code_challenge"):
+            return 400, {"error": "invalid_grant"}
+        access_token = secrets.token_urlsafe(32)
+        now = int(time.time())
+        claims = {
+            "iss": self.url,
+            "sub": f"sub-{asked['as']}",
+            "aud": CLIENT_ID,
+            "token_use": "id",
+            "iat": now,
+            "exp": now + 3600,
+            "auth_time": now,
+            "nonce": asked.get("nonce"),
+            "email": asked["as"],
+            "email_verified": asked["verified"],
+            "at_hash": create_half_hash(access_token, "RS256").decode(),
+            **self.forge.get("claims", {}),
+        }
+        key = self.forge.get("key", self.key)
+        id_token = jwt.encode({"alg": "RS256", "kid": "pool-key-1"}, claims, key)
+        return 200, {"access_token": access_token, "id_token": id_token, "token_type": "Bearer", "expires_in": 3600}
+
+
+@pytest.fixture(scope="module")
+def issuer() -> Iterator[LocalIssuer]:
+    local = LocalIssuer()
+    try:
+        yield local
+    finally:
+        local.server.shutdown()
+        local.server.server_close()
+
+
+# The worker tier serving the same queue as each web tier: where deliver() and post_task() post, as sqsd would.
+WORKER_OF: dict[str, str] = {}
 
 
 @pytest.fixture(scope="module")
@@ -77,8 +205,17 @@ def moto_endpoint() -> Iterator[str]:
         server.wait(timeout=10)
 
 
+def _serve(app: Any) -> WSGIServer:
+    server: WSGIServer = make_server("127.0.0.1", 0, app, server_class=ThreadingWSGIServer, handler_class=_Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
 @pytest.fixture(scope="module")
-def app_url(moto_endpoint: str) -> Iterator[str]:
+def app_url(moto_endpoint: str, issuer: LocalIssuer) -> Iterator[str]:
+    """The web tier (and, in WORKER_OF, its worker tier), each as Elastic Beanstalk would run it."""
+    web, worker = _serve(application.web_application), _serve(application.worker_application)
+    url = f"http://127.0.0.1:{web.server_port}"
     environment = {
         "AWS_ENDPOINT_URL": moto_endpoint,
         "AWS_ACCESS_KEY_ID": "testing",
@@ -86,22 +223,28 @@ def app_url(moto_endpoint: str) -> Iterator[str]:
         "AWS_DEFAULT_REGION": "us-east-1",
         "UPLOADS_BUCKET": BUCKET,
         "SENDER_EMAIL": SENDER,
+        "OIDC_ISSUER": issuer.url,
+        "OIDC_CLIENT_ID": CLIENT_ID,
+        "PUBLIC_URL": url,
+        "SIGNIN_PARAMETER": SIGNIN_PARAMETER,
+        # The local issuer speaks plain HTTP on 127.0.0.1; Authlib refuses that unless told it is a test.
+        "AUTHLIB_INSECURE_TRANSPORT": "1",
     }
     with pytest.MonkeyPatch.context() as patch:
         for name, value in environment.items():
             patch.setenv(name, value)
         application.clients.cache_clear()
-        server: WSGIServer = make_server(
-            "127.0.0.1", 0, application.application, server_class=ThreadingWSGIServer, handler_class=_Quiet
-        )
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
+        application.sign_in.cache_clear()
+        WORKER_OF[url] = f"http://127.0.0.1:{worker.server_port}"
         try:
-            yield f"http://127.0.0.1:{server.server_port}"
+            yield url
         finally:
-            server.shutdown()
-            server.server_close()
+            for server in (web, worker):
+                server.shutdown()
+                server.server_close()
             application.clients.cache_clear()
+            application.sign_in.cache_clear()
+            SESSIONS.clear()
 
 
 class Aws:
@@ -127,6 +270,13 @@ class Aws:
             },
         )["QueueUrl"]
         boto3.client("sesv2").create_email_identity(EmailIdentity=SENDER)
+        # What PayrollSignIn stores: the app client's secret and the session key, read by the web tier at run time.
+        boto3.client("ssm").put_parameter(
+            Name=SIGNIN_PARAMETER,
+            Type="SecureString",
+            Value=json.dumps({"clientSecret": CLIENT_SECRET, "sessionKey": SESSION_KEY}),
+        )
+        application.sign_in.cache_clear()
 
     def objects(self, prefix: str = "") -> list[str]:
         listed = self.s3.list_objects_v2(Bucket=BUCKET, Prefix=prefix)
@@ -162,23 +312,71 @@ def aws(app_url: str, moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Aw
     return state
 
 
-def request(url: str, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> Any:
-    """One HTTP request; the answer as (status, parsed JSON or text)."""
-    host, port = url.removeprefix("http://").split(":")
-    connection = http.client.HTTPConnection(host, int(port), timeout=60)
+def exchange(
+    url: str, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], list[str], Any]:
+    """One HTTP request: status, headers, Set-Cookie headers, and the body (parsed JSON or text)."""
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname or "", parts.port or 80, timeout=60)
     try:
         connection.request(method, path, body=body, headers=headers or {})
         response = connection.getresponse()
         raw = response.read()
         kind = response.getheader("Content-Type", "")
-        return response.status, json.loads(raw) if kind.startswith("application/json") else raw.decode()
+        parsed = json.loads(raw) if kind.startswith("application/json") else raw.decode()
+        set_cookies = [v for k, v in response.getheaders() if k.lower() == "set-cookie"]
+        return response.status, dict(response.getheaders()), set_cookies, parsed
     finally:
         connection.close()
 
 
-def upload(url: str, content: bytes, email: str = HR, content_type: str = "text/csv") -> tuple[int, Any]:
-    headers = {"Content-Type": content_type, "Content-Length": str(len(content))}
-    status, answer = request(url, "POST", f"/uploads?email={email}", content, headers)
+def request(url: str, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> Any:
+    """One HTTP request; the answer as (status, parsed JSON or text)."""
+    status, _, _, parsed = exchange(url, method, path, body, headers)
+    return status, parsed
+
+
+def cookie_value(set_cookies: list[str], name: str) -> str:
+    [value] = [c.split(";", 1)[0].split("=", 1)[1] for c in set_cookies if c.startswith(f"{name}=")]
+    return value
+
+
+BROWSER = {"Accept": "text/html,application/xhtml+xml"}
+
+
+def sign_in_flow(url: str, email: str, verified: bool = True, next_path: str = "/") -> tuple[int, list[str], Any]:
+    """What a browser does: open the page, follow it to the pool, sign in as `email`, come back to the callback."""
+    status, headers, set_cookies, _ = exchange(url, "GET", next_path, headers=BROWSER)
+    assert status == 303, "an unsigned request for the page is sent to sign in"
+    pending = cookie_value(set_cookies, signin.PENDING_COOKIE)
+    authorize = urlsplit(headers["Location"] + "&" + urlencode({"as": email, "verified": str(verified).lower()}))
+    status, headers, _, _ = exchange(f"http://{authorize.netloc}", "GET", f"{authorize.path}?{authorize.query}")
+    assert status == 302
+    callback = urlsplit(headers["Location"])
+    status, headers, set_cookies, answer = exchange(
+        url, "GET", f"{callback.path}?{callback.query}", headers={"Cookie": f"{signin.PENDING_COOKIE}={pending}"}
+    )
+    return status, set_cookies, answer if status != 303 else headers["Location"]
+
+
+SESSIONS: dict[tuple[str, str], str] = {}
+
+
+def session_cookie(url: str, email: str = HR) -> str:
+    """The Cookie header of `email` signed in to the web tier at `url` (signed in once per test module)."""
+    if (url, email) not in SESSIONS:
+        status, set_cookies, _ = sign_in_flow(url, email)
+        assert status == 303
+        SESSIONS[url, email] = f"{signin.SESSION_COOKIE}={cookie_value(set_cookies, signin.SESSION_COOKIE)}"
+    return SESSIONS[url, email]
+
+
+def upload(
+    url: str, content: bytes, user: str = HR, content_type: str = "text/csv", path: str = "/uploads"
+) -> tuple[int, Any]:
+    """`user`, signed in, uploads `content`: the result goes to their own verified address."""
+    headers = {"Content-Type": content_type, "Content-Length": str(len(content)), "Cookie": session_cookie(url, user)}
+    status, answer = request(url, "POST", path, content, headers)
     return status, answer
 
 
@@ -190,7 +388,7 @@ def post_task(url: str, message: dict[str, Any]) -> tuple[int, Any]:
         "X-Aws-Sqsd-Msgid": message["MessageId"],
         "X-Aws-Sqsd-Receive-Count": message["Attributes"]["ApproximateReceiveCount"],
     }
-    status, answer = request(url, "POST", "/tasks/payroll", message["Body"].encode(), headers)
+    status, answer = request(WORKER_OF.get(url, url), "POST", "/tasks/payroll", message["Body"].encode(), headers)
     return status, answer
 
 
@@ -204,14 +402,17 @@ def deliver(aws: Aws, url: str) -> tuple[int, Any]:
 
 
 # -- the web tier -----------------------------------------------------------------------------------------------
-def test_the_form_and_the_health_check_answer(app_url: str) -> None:
-    status, page = request(app_url, "GET", "/")
+def test_the_form_and_the_health_check_answer(aws: Aws, app_url: str) -> None:
+    signed_in = {"Cookie": session_cookie(app_url)}
+    status, page = request(app_url, "GET", "/", headers=signed_in)
     assert status == 200 and "<form" in page and HEADER in page
     assert '<script src="/upload.js">' in page and f'data-max-bytes="{application.DEFAULT_MAX_UPLOAD_BYTES}"' in page
-    status, script = request(app_url, "GET", "/upload.js")
+    # The page says where the result goes, and asks for no address.
+    assert f"emailed to you at {HR}" in page and 'name="email"' not in page and 'type="email"' not in page
+    status, script = request(app_url, "GET", "/upload.js", headers=signed_in)
     assert status == 200 and "function describeAnswer" in script
-    assert request(app_url, "GET", "/health") == (200, {"status": "ok"})
-    assert request(app_url, "GET", "/nowhere")[0] == 404
+    assert request(app_url, "GET", "/health") == (200, {"status": "ok"})  # the load balancer's check needs no sign-in
+    assert request(app_url, "GET", "/nowhere", headers=signed_in)[0] == 404
 
 
 def test_a_good_file_goes_end_to_end_and_the_uploader_gets_the_totals(aws: Aws, app_url: str) -> None:
@@ -247,14 +448,8 @@ def test_a_binary_file_behind_a_good_header_is_refused_and_not_queued(aws: Aws, 
     assert aws.objects() == [] and aws.waiting(aws.queue_url) == 0
 
 
-@pytest.mark.parametrize(
-    ("email", "content_type", "expected"),
-    [("not-an-address", "text/csv", 400), (HR, "application/vnd.ms-excel", 415)],
-)
-def test_uploads_need_an_address_and_a_csv_body(
-    aws: Aws, app_url: str, email: str, content_type: str, expected: int
-) -> None:
-    assert upload(app_url, GOOD_FILE.encode(), email=email, content_type=content_type)[0] == expected
+def test_uploads_need_a_csv_body(aws: Aws, app_url: str) -> None:
+    assert upload(app_url, GOOD_FILE.encode(), content_type="application/vnd.ms-excel")[0] == 415
     assert aws.waiting(aws.queue_url) == 0
 
 
@@ -353,7 +548,11 @@ def test_a_100000_row_file_is_processed_row_by_row_in_bounded_memory(aws: Aws, a
     assert size > 5_000_000
     with path.open("rb") as f:  # streamed from disk by the client as well
         status, answer = request(
-            app_url, "POST", f"/uploads?email={HR}", f, {"Content-Type": "text/csv", "Content-Length": str(size)}
+            app_url,
+            "POST",
+            "/uploads",
+            f,
+            {"Content-Type": "text/csv", "Content-Length": str(size), "Cookie": session_cookie(app_url)},
         )
     assert status == 202 and answer["bytes"] == size
 

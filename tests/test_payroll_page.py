@@ -27,7 +27,7 @@ from tests import test_payroll_app as payroll  # noqa: E402
 from tests.test_payroll_app import Aws  # noqa: E402
 
 # The AWS side and the app over HTTP, shared with tests/test_payroll_app.py (moto's server, the threaded app).
-moto_endpoint, app_url, aws = payroll.moto_endpoint, payroll.app_url, payroll.aws
+moto_endpoint, issuer, app_url, aws = payroll.moto_endpoint, payroll.issuer, payroll.app_url, payroll.aws
 
 SCRIPT = APP_DIR / "upload.js"
 NGINX = APP_DIR / ".platform" / "nginx" / "conf.d" / "payroll.conf"
@@ -47,7 +47,7 @@ async function run() {
   if (scenario.describe) {
     return scenario.describe.map(([status, body]) => page.describeAnswer(status, body, scenario.maxBytes));
   }
-  const ui = { email: "hr@example.com", file: { size: scenario.fileSize }, maxBytes: scenario.maxBytes,
+  const ui = { file: { size: scenario.fileSize }, maxBytes: scenario.maxBytes,
                button: element(), status: element() };
   const calls = [];
   const fetchImpl = (url, init) => {
@@ -118,7 +118,8 @@ def test_the_button_is_disabled_while_uploading_and_enabled_after(tmp_path: Path
     result = upload_run(tmp_path, {"status": 202, "body": '{"jobId": "j1", "status": "queued"}'})
     [call] = result["calls"]
     assert call["buttonDisabled"] is True and call["status"].startswith("Uploading")
-    assert (call["url"], call["method"], call["contentType"]) == ("/uploads?email=hr%40example.com", "POST", "text/csv")
+    # The request names no recipient: the result goes to the signed-in user's own address.
+    assert (call["url"], call["method"], call["contentType"]) == ("/uploads", "POST", "text/csv")
     assert result["buttonDisabled"] is False and result["outcome"] == "ok" and "j1" in result["message"]
 
 
@@ -152,7 +153,8 @@ def test_the_apps_own_413_reaches_the_page_as_its_message(aws: Aws, app_url: str
     host, port = app_url.removeprefix("http://").split(":")
     connection = http.client.HTTPConnection(host, int(port), timeout=30)
     try:  # the length is announced, the body never sent: the app answers from the headers
-        connection.putrequest("POST", "/uploads?email=hr@example.com")
+        connection.putrequest("POST", "/uploads")
+        connection.putheader("Cookie", payroll.session_cookie(app_url))
         connection.putheader("Content-Type", "text/csv")
         connection.putheader("Content-Length", str(LIMIT + 1))
         connection.endheaders()

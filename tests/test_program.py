@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import runpy
 
 import pytest
@@ -91,13 +90,3 @@ def test_config_passed_the_way_the_pulumi_cli_passes_it_is_read(monkeypatch: pyt
     )
     assert plan.outputs["availabilityZones"] == ["us-east-1a", "us-east-1b", "us-east-1c"]
     assert len(plan.of_type("aws:ec2/natGateway:NatGateway")) == 3
-
-
-def test_the_readme_documents_exactly_the_outputs_each_stack_exports(dev_plan: Plan, prod_plan: Plan) -> None:
-    readme = (ROOT / "README.md").read_text()
-    section = readme[readme.index("## Outputs") : readme.index("\n## ", readme.index("## Outputs") + 1)]
-    documented = set(re.findall(r"^\| `(\w+)`(?:, `(\w+)`)?", section, flags=re.M))
-    names = {name for pair in documented for name in pair if name}
-    assert names == set(dev_plan.outputs) | set(prod_plan.outputs)
-    only_dev = set(dev_plan.outputs) - set(prod_plan.outputs)
-    assert only_dev == {"servers", "lightsailStaticIps", "lightsailUrls", "lightsailDatabaseEndpoints"}

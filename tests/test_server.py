@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -14,7 +15,7 @@ from aws_compute_platform.foundation.images import ImageSource
 from aws_compute_platform.servers import KeyPairArgs, PortRule, RootVolumeArgs, ServerArgs, VolumeArgs
 from aws_compute_platform.servers.args import ssh_public_key_problem
 from aws_compute_platform.settings import parse_settings
-from plan import Plan, PlannedResource
+from plan import Plan, PlannedResource, load_stack_config
 
 SERVERS = "aws-compute-platform:servers"
 KEY = "aws-compute-platform:servers[0]"
@@ -64,29 +65,24 @@ def ingress_by_port(group: PlannedResource) -> dict[int, list[str]]:
     return rules
 
 
-# -- the shipped stacks ------------------------------------------------------------------------------------------
+# -- every server the stack files configure ------------------------------------------------------------------------
 
 
-def test_dev_ships_one_small_web_server_in_a_public_subnet_with_an_elastic_ip(dev_plan: Plan) -> None:
-    instance = only_instance(dev_plan)
-    assert instance.inputs["instanceType"] == "t4g.nano"
-    public_subnet_0 = dev_plan.named("aws-compute-platform-dev-public-0")
-    assert instance.inputs["subnetId"] == dev_plan.id_of(public_subnet_0)
-    [eip] = [r for r in dev_plan.within(dev_plan.named("aws-compute-platform-dev-web")) if r.type == EIP]
-    assert eip.inputs["instance"] == dev_plan.id_of(instance)
-    assert eip.inputs["domain"] == "vpc"
-    assert dev_plan.outputs["servers"]["web"] == {
-        "instanceId": dev_plan.id_of(instance),
-        "publicIp": "198.51.100.20",
-        "publicDns": "ec2-198-51-100-20.us-east-1.compute.amazonaws.com",
-    }
+def configured_servers(plan: Plan) -> list[tuple[dict[str, Any], PlannedResource]]:
+    """Each `servers` entry of the plan's stack file with its `Server` component."""
+    _, config, _ = load_stack_config(plan.stack)
+    raw_servers = config.get(SERVERS) or "[]"
+    entries = json.loads(raw_servers) if isinstance(raw_servers, str) else raw_servers
+    return [(raw, plan.named(f"aws-compute-platform-{plan.stack}-{raw['name']}")) for raw in entries]
 
 
-def test_the_security_group_opens_exactly_the_configured_ports(dev_plan: Plan) -> None:
-    server = dev_plan.named("aws-compute-platform-dev-web")
-    [group] = [g for g in dev_plan.within(server) if g.type == "aws:ec2/securityGroup:SecurityGroup"]
-    assert ingress_by_port(group) == {22: ["203.0.113.0/24"], 80: ["0.0.0.0/0"], 443: ["0.0.0.0/0"]}
-    assert only_instance(dev_plan).inputs["vpcSecurityGroupIds"] == [dev_plan.id_of(group)]
+def test_every_server_opens_exactly_its_configured_ports(stack_plan: Plan) -> None:
+    for raw, component in configured_servers(stack_plan):
+        [group] = [g for g in stack_plan.within(component) if g.type == "aws:ec2/securityGroup:SecurityGroup"]
+        configured = {p["port"]: sorted(p.get("cidrs", [])) for p in raw.get("ports", [])}
+        assert ingress_by_port(group) == configured, raw["name"]
+        [instance] = [r for r in stack_plan.within(component) if r.type == INSTANCE]
+        assert instance.inputs["vpcSecurityGroupIds"] == [stack_plan.id_of(group)]
 
 
 def test_no_server_is_ever_reachable_on_port_22_from_the_internet(stack_plan: Plan) -> None:
@@ -96,51 +92,36 @@ def test_no_server_is_ever_reachable_on_port_22_from_the_internet(stack_plan: Pl
                 assert not {"0.0.0.0/0", "::/0"} & set(rule.get("cidrBlocks", []) + rule.get("ipv6CidrBlocks", []))
 
 
-def test_every_ebs_volume_is_encrypted_with_the_stack_key(dev_plan: Plan) -> None:
-    instance = only_instance(dev_plan)
-    volumes = [instance.inputs["rootBlockDevice"], *instance.inputs["ebsBlockDevices"]]
-    assert len(volumes) == 2
-    for volume in volumes:
-        assert volume["encrypted"] is True
-        assert volume["kmsKeyId"] == dev_plan.outputs["kmsKeyArn"]
-        assert volume["volumeType"] == "gp3"
+def test_every_server_volume_is_encrypted_with_the_stack_key(stack_plan: Plan) -> None:
+    for instance in stack_plan.of_type(INSTANCE):
+        volumes = [instance.inputs["rootBlockDevice"], *instance.inputs.get("ebsBlockDevices", [])]
+        for volume in volumes:
+            assert volume["encrypted"] is True, instance.name
+            assert volume["kmsKeyId"] == stack_plan.outputs["kmsKeyArn"], instance.name
 
 
-def test_instances_require_imdsv2_and_keep_their_image_until_replaced_on_purpose(dev_plan: Plan) -> None:
-    instance = only_instance(dev_plan)
-    assert instance.get("metadataOptions.httpTokens") == "required"
-    assert instance.get("metadataOptions.httpPutResponseHopLimit") == 1
-    assert "ami" in instance.ignore_changes
+def test_every_server_requires_imdsv2_and_keeps_its_image_until_replaced_on_purpose(stack_plan: Plan) -> None:
+    for instance in stack_plan.of_type(INSTANCE):
+        assert instance.get("metadataOptions.httpTokens") == "required", instance.name
+        assert instance.get("metadataOptions.httpPutResponseHopLimit") == 1, instance.name
+        assert "ami" in instance.ignore_changes, instance.name
 
 
-def test_the_instance_its_volumes_its_address_and_its_group_carry_cost_tags(dev_plan: Plan) -> None:
-    instance = only_instance(dev_plan)
-    for tags in (instance.inputs["tags"], instance.inputs["volumeTags"]):
-        assert tags["CostCenter"] == "cc-1234" and tags["Environment"] == "dev"
-    assert instance.inputs["volumeTags"]["Name"] == "aws-compute-platform-dev-web-volume"
-    resources = [
-        r
-        for r in dev_plan.within(dev_plan.named("aws-compute-platform-dev-web"))
-        # Components carry no tags, and IAM has no tags for a policy attachment.
-        if r.custom and r.type != "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
-    ]
-    assert {r.type for r in resources} >= {
-        INSTANCE,
-        EIP,
-        "aws:iam/role:Role",
-        "aws:iam/instanceProfile:InstanceProfile",
-    }
-    for resource in resources:
-        assert resource.inputs["tags"]["Owner"] == "platform-team", resource.name
+def test_every_server_its_volumes_and_its_group_carry_cost_tags(stack_plan: Plan) -> None:
+    required = {"Project", "Environment", "Owner", "CostCenter", "ManagedBy"}
+    for server in stack_plan.of_type("acp:compute:Server"):
+        [instance] = [r for r in stack_plan.within(server) if r.type == INSTANCE]
+        for tags in (instance.inputs["tags"], instance.inputs["volumeTags"]):
+            assert required <= set(tags) and tags["Environment"] == stack_plan.stack, server.name
+        assert instance.inputs["volumeTags"]["Name"] == f"{server.name}-volume"
+        for resource in stack_plan.within(server):
+            if resource.custom and "tags" in resource.inputs:
+                assert required <= set(resource.inputs["tags"]), resource.name
 
 
-def test_burstable_servers_do_not_bill_surplus_cpu_by_default(dev_plan: Plan) -> None:
-    assert only_instance(dev_plan).get("creditSpecification.cpuCredits") == "standard"
-
-
-def test_prod_ships_no_server_unless_configured(prod_plan: Plan) -> None:
-    assert prod_plan.of_type(INSTANCE) == []
-    assert "servers" not in prod_plan.outputs
+def test_burstable_servers_do_not_bill_surplus_cpu_by_default(plan_with: Callable[..., Plan]) -> None:
+    instance = only_instance(plan_with("dev", {SERVERS: [server(instanceType="t3.small")]}))
+    assert instance.get("creditSpecification.cpuCredits") == "standard"
 
 
 def test_termination_protection_is_on_in_prod_and_off_in_dev(plan_with: Callable[..., Plan]) -> None:

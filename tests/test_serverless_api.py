@@ -556,10 +556,10 @@ def test_a_disabled_api_declares_nothing(plan_with: Callable[..., Plan]) -> None
 
 def test_outputs_name_the_api_url_table_and_buckets(stack_plan: Plan) -> None:
     outputs = stack_plan.outputs
-    assert (
-        outputs["ordersApiUrl"].startswith("https://")
-        and ".execute-api.us-east-1.amazonaws.com" in outputs["ordersApiUrl"]
-    )
+    [api] = stack_plan.of_type("aws:apigatewayv2/api:Api")
+    names = [d.inputs["domainName"] for d in stack_plan.of_type("aws:apigatewayv2/domainName:DomainName")]
+    # The custom domain's address where the stack has a domain, the execute-api one where it has none.
+    assert outputs["ordersApiUrl"] == (f"https://{names[0]}" if names else api.outputs["apiEndpoint"])
     assert outputs["ordersTableName"] == stack_plan.of_type("aws:dynamodb/table:Table")[0].outputs["name"]
     buckets = {
         b.outputs["bucket"] for b in stack_plan.within(component(stack_plan)) if b.type == "aws:s3/bucket:Bucket"
@@ -594,3 +594,52 @@ def test_the_import_may_read_the_exact_object_version_write_in_batches_and_conti
     # No other function may start itself (or anything else) again.
     others = [p for p in stack_plan.of_type("aws:iam/rolePolicy:RolePolicy") if p.name.endswith("-continue")]
     assert others == [continuation]
+
+
+# -- api.<domain> ---------------------------------------------------------------------------------------------------
+API_DOMAIN = "aws:apigatewayv2/domainName:DomainName"
+
+
+def test_with_a_domain_the_api_answers_at_api_dot_domain_over_tls_1_2_with_the_zones_certificate(
+    prod_plan: Plan,
+) -> None:
+    # The shipped prod file names a hosted zone (example.org, its placeholder).
+    [api] = prod_plan.of_type("aws:apigatewayv2/api:Api")
+    [stage] = prod_plan.of_type("aws:apigatewayv2/stage:Stage")
+    [domain] = prod_plan.of_type(API_DOMAIN)
+    assert domain.inputs["domainName"] == "api.example.org"
+    configuration = domain.inputs["domainNameConfiguration"]
+    assert configuration["endpointType"] == "REGIONAL" and configuration["securityPolicy"] == "TLS_1_2"
+    [certificate] = [
+        c for c in prod_plan.of_type("aws:acm/certificate:Certificate") if c.inputs["domainName"] == "api.example.org"
+    ]
+    assert certificate.inputs["validationMethod"] == "DNS" and not certificate.inputs.get("region")
+    [validation] = [
+        v
+        for v in prod_plan.of_type("aws:acm/certificateValidation:CertificateValidation")
+        if v.inputs["certificateArn"] == certificate.outputs["arn"]
+    ]
+    assert configuration["certificateArn"] == validation.outputs["certificateArn"]
+    [mapping] = prod_plan.of_type("aws:apigatewayv2/apiMapping:ApiMapping")
+    assert mapping.inputs["apiId"] == f"{api.name}-id" and mapping.inputs["stage"] == stage.outputs["name"]
+    assert mapping.inputs["domainName"] == f"{domain.name}-id"
+    [alias] = [r for r in prod_plan.of_type("aws:route53/record:Record") if r.inputs["name"] == "api.example.org"]
+    target = alias.inputs["aliases"][0]
+    assert target["name"] == configuration_output(domain)["targetDomainName"]
+    assert target["zoneId"] == configuration_output(domain)["hostedZoneId"]
+    # One way in, and it still takes SigV4-signed requests only.
+    assert api.inputs["disableExecuteApiEndpoint"] is True
+    assert {r.inputs["authorizationType"] for r in prod_plan.of_type("aws:apigatewayv2/route:Route")} == {"AWS_IAM"}
+    assert prod_plan.outputs["ordersApiUrl"] == "https://api.example.org"
+
+
+def configuration_output(domain: PlannedResource) -> dict[str, Any]:
+    configuration: dict[str, Any] = domain.outputs["domainNameConfiguration"]
+    return configuration
+
+
+def test_without_a_domain_the_api_keeps_its_execute_api_address(dev_plan: Plan) -> None:
+    assert not dev_plan.of_type(API_DOMAIN) and not dev_plan.of_type("aws:apigatewayv2/apiMapping:ApiMapping")
+    [api] = dev_plan.of_type("aws:apigatewayv2/api:Api")
+    assert not api.inputs.get("disableExecuteApiEndpoint")
+    assert dev_plan.outputs["ordersApiUrl"] == api.outputs["apiEndpoint"]

@@ -8,7 +8,7 @@ import pytest
 
 from aws_compute_platform.config import SettingsError
 from aws_compute_platform.settings import StackSettings
-from aws_compute_platform.wordpress.args import DatabaseArgs, LoadBalancerArgs, WordPressArgs
+from aws_compute_platform.wordpress.args import CdnArgs, DatabaseArgs, LoadBalancerArgs, WordPressArgs
 
 WORDPRESS = "aws-compute-platform:wordpress"
 
@@ -48,11 +48,17 @@ def problems_of(build: Any) -> list[tuple[str, str]]:
         ),
         ({"wordpressVersion": "latest"}, {"wordpress_version": "latest"}, "wordpressVersion", "WordPress release"),
         (
-            {"certificateArn": "arn:aws:iam::123456789012:server-certificate/x"},
-            {"certificate_arn": "arn:aws:iam::123456789012:server-certificate/x"},
+            {"certificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/x"},
+            {"certificate_arn": "arn:aws:acm:us-east-1:123456789012:certificate/x"},
             "certificateArn",
-            "ACM",
+            "was removed: the site's certificates are now made and validated in the stack's hosted zone. Set "
+            "aws-compute-platform:domain",
         ),
+        ({"certificateArn": ""}, {"certificate_arn": ""}, "certificateArn", "aws-compute-platform:domain"),
+        ({"enabled": True}, {"enabled": True}, "adminEmail", "is required when enabled"),
+        ({"adminUser": "admin"}, {"admin_user": "admin"}, "adminUser", "password-guessing"),
+        ({"hostname": "WWW"}, {"hostname": "WWW"}, "hostname", "DNS labels"),
+        ({"cdn": {"loginRateLimit": 5}}, None, "cdn.loginRateLimit", "at least 10"),
         ({"enabled": "yes"}, {"enabled": "yes"}, "enabled", "true or false"),
         (
             {"database": {"instanceClass": "db.t4g.mirco"}},
@@ -80,7 +86,7 @@ def test_the_stack_file_and_python_are_refused_under_the_same_key(
     if python is None:
         # Nested sections built in Python name the same key through their own Args.
         nested = next(iter(raw))
-        section = {"database": DatabaseArgs, "loadBalancer": LoadBalancerArgs}[nested]
+        section = {"database": DatabaseArgs, "loadBalancer": LoadBalancerArgs, "cdn": CdnArgs}[nested]
         from_python = problems_of(lambda: section(**raw[nested]))
     else:
         from_python = problems_of(lambda: WordPressArgs(**python))
@@ -137,7 +143,8 @@ def test_derived_defaults_follow_the_values_they_depend_on() -> None:
     assert WordPressArgs(min_size=3).desired_capacity == 3
     assert DatabaseArgs(allocated_storage_gb=250).max_allocated_storage_gb == 250
     assert DatabaseArgs().max_allocated_storage_gb == 100
-    assert WordPressArgs.from_config({"certificateArn": "", "keyName": ""}).https is False
+    assert WordPressArgs.from_config({"keyName": ""}).key_name is None
+    assert WordPressArgs.from_config({"hostname": "@"}).hostname == ""
 
 
 @pytest.mark.parametrize(("protect_data", "retention"), [(True, 90), (False, 14)])

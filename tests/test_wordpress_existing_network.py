@@ -36,7 +36,7 @@ def plan() -> Plan:
     def program() -> None:
         WordPressFleet(
             "blog",
-            WordPressArgs(enabled=True, min_size=2, max_size=4, protect=True),
+            WordPressArgs(enabled=True, min_size=2, max_size=4, protect=True, admin_email="web@example.org"),
             network=NETWORK,
             key_arn=KEY_ARN,
             tags={"Team": "web"},
@@ -86,6 +86,8 @@ def test_each_concern_is_its_own_child_component(plan: Plan) -> None:
     children = {r.type for r in plan.resources if r.parent == fleet.urn}
     assert children == {
         "acp:wordpress:LoadBalancer",
+        "acp:wordpress:SiteEdge",
+        "acp:wordpress:AdminPassword",
         "acp:wordpress:Database",
         "acp:wordpress:SharedContent",
         "acp:wordpress:WebInstances",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
 import pulumi
@@ -22,7 +22,9 @@ from aws_compute_platform.beanstalk.args import BeanstalkArgs, environment_name_
 from aws_compute_platform.config import ConfigError, SettingsError
 from aws_compute_platform.foundation.encryption import EncryptionArgs
 from aws_compute_platform.foundation.images import DEFAULT_TRUSTED_OWNERS, TrustedImageOwners
+from aws_compute_platform.foundation.instance_types import architecture
 from aws_compute_platform.foundation.network import NetworkArgs
+from aws_compute_platform.images.args import ImagePipelineArgs
 from aws_compute_platform.lightsail.args import LightsailArgs, zone_problems
 from aws_compute_platform.serverless.args import ServerlessApiArgs
 from aws_compute_platform.servers.args import ServerArgs, stack_problems
@@ -56,6 +58,7 @@ _INHERITED = {
     "serverless": (("protectData", "protect"), ("logRetentionDays", "logRetentionDays")),
     "lightsail": (("protectData", "protect"),),
     "servers": (("protectData", "protect"),),
+    "imagePipeline": (("logRetentionDays", "logRetentionDays"),),
 }
 # Sections that are lists of objects: each item inherits.
 _LIST_SECTIONS = frozenset({"servers"})
@@ -101,6 +104,8 @@ class StackSettings(ArgsModel):
     serverless: ServerlessApiArgs = Field(default_factory=ServerlessApiArgs)
     """The purchase-order API on API Gateway and Lambda."""
     lightsail: LightsailArgs = Field(default_factory=LightsailArgs)
+    image_pipeline: ImagePipelineArgs = Field(default_factory=ImagePipelineArgs)
+    """The EC2 Image Builder pipeline that bakes the WordPress image (docs/images.md)."""
 
     @field_validator("domain")
     @classmethod
@@ -183,6 +188,7 @@ class Settings:
     serverless: ServerlessApiArgs
     wordpress: WordPressArgs
     beanstalk: BeanstalkArgs
+    image_pipeline: ImagePipelineArgs = field(default_factory=ImagePipelineArgs)
 
     @property
     def name_prefix(self) -> str:
@@ -224,6 +230,8 @@ def parse_settings(project: str, stack: str, region: str | None, config: Mapping
                 "which needs a Route 53 hosted zone (see README, 'Edit these first')",
             )
         )
+    if root is not None:
+        found.extend(_baked_image_needs(f"{project}:", root.wordpress, root.image_pipeline, network))
     if region and region_ok:
         found.extend(zone_problems(config.get("lightsail"), region, f"{project}:lightsail"))
     if found or root is None:
@@ -246,6 +254,7 @@ def parse_settings(project: str, stack: str, region: str | None, config: Mapping
         serverless=root.serverless,
         wordpress=root.wordpress,
         beanstalk=root.beanstalk,
+        image_pipeline=root.image_pipeline,
     )
 
 
@@ -276,6 +285,53 @@ def _beanstalk_needs(key: str, beanstalk: BeanstalkArgs, app_name: str, network:
                 f"{key}.enabled",
                 "needs network.natGateways single or perAz: instances in private subnets reach Elastic Beanstalk, "
                 "SQS and SES through NAT (or set instanceSubnets: public with a SingleInstance web tier)",
+            )
+        )
+    return found
+
+
+def _baked_image_needs(
+    prefix: str, wordpress: WordPressArgs, pipeline: ImagePipelineArgs, network: NetworkArgs
+) -> list[ConfigError]:
+    """What a fleet booting from the baked image needs of the pipeline, and what the pipeline needs of the network."""
+    found = []
+    if pipeline.enabled and pipeline.subnet == "private" and network.nat_gateways == "none":
+        found.append(
+            ConfigError(
+                f"{prefix}imagePipeline.subnet",
+                "is private, but network.natGateways is none: build instances download packages and WordPress; "
+                "use subnet public or a NAT gateway",
+                pipeline.subnet,
+            )
+        )
+    if not (wordpress.enabled and wordpress.image == "baked") or wordpress.image_parameter is not None:
+        return found
+    if not pipeline.enabled:
+        found.append(
+            ConfigError(
+                f"{prefix}wordpress.image",
+                "is baked, which needs imagePipeline.enabled (or wordpress.imageParameter naming an image baked "
+                "elsewhere)",
+                wordpress.image,
+            )
+        )
+        return found
+    fleet_arch, image_arch = architecture(wordpress.instance_type), architecture(pipeline.instance_type)
+    if fleet_arch != image_arch:
+        found.append(
+            ConfigError(
+                f"{prefix}imagePipeline.instanceType",
+                f"builds {image_arch} images, but wordpress.instanceType {wordpress.instance_type} runs {fleet_arch}",
+                pipeline.instance_type,
+            )
+        )
+    if pipeline.root_volume_gb > wordpress.root_volume_gb:
+        found.append(
+            ConfigError(
+                f"{prefix}imagePipeline.rootVolumeGb",
+                f"must be at most wordpress.rootVolumeGb ({wordpress.root_volume_gb}): an instance's volume cannot be "
+                "smaller than its image",
+                pipeline.root_volume_gb,
             )
         )
     return found

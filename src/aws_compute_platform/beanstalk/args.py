@@ -47,7 +47,6 @@ BEANSTALK_LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 
 DEFAULT_PLATFORM = r"^64bit Amazon Linux 2023 (.*) running Python 3.12$"
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MAINTENANCE_WINDOW = re.compile(rf"({'|'.join(_DAYS)}):([01]\d|2[0-3]):[0-5]\d")
-_CERTIFICATE_ARN = re.compile(r"arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]+")
 _EMAIL = re.compile(r"[^@\s<>\"',;]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}")
 # Elastic Beanstalk environment names: 4-40 letters, digits and dashes, no dash at either end.
 _ENV_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{2,38}[A-Za-z0-9]")
@@ -76,7 +75,8 @@ def _restricting_cidr(value: str) -> str:
 
 
 AllowedCidr = Annotated[str, AfterValidator(_restricting_cidr)]
-"""A network that may reach the payroll's web tier, such as 203.0.113.0/24 (never 0.0.0.0/0)."""
+"""A network that may reach the payroll's web tier (its load balancer, or a single instance), such as 203.0.113.0/24
+(never 0.0.0.0/0)."""
 
 
 class _TierArgs(ArgsModel):
@@ -234,14 +234,16 @@ class BeanstalkArgs(ArgsModel):
     """Days before uploaded files (and delivery markers) expire."""
     maintenance_window: str = "Sun:03:00"
     """UTC start of the weekly managed platform update window, such as Sun:03:00."""
-    certificate_arn: str | None = None
-    """ACM certificate of the web tier: HTTPS on 443 and port 80 closed."""
+    allowed_cidrs: tuple[AllowedCidr, ...] = ()
+    """Networks that may reach the web tier: its load balancer (empty: everyone, which needs the stack's domain), or a
+    SingleInstance web tier's instance on port 80 (required there). A stack without a domain serves payroll over plain
+    HTTP, and may do so only when this restricts who can reach it."""
+    mfa: Literal["required", "optional"] = "required"
+    """Sign-in's second factor (an authenticator app, TOTP): required of every user, or offered to each to turn on."""
     instance_subnets: Literal["private", "public"] = Field("private", validate_default=True)
     """Where both tiers' instances run. private: they reach AWS through NAT (network.natGateways single or perAz).
     public: public addresses and no NAT needed; each tier gets its own security group admitting only its intended
     path and sending only HTTPS. public needs web.environmentType SingleInstance (see docs/costs.md)."""
-    allowed_cidrs: tuple[AllowedCidr, ...] = Field((), validate_default=True)
-    """Networks that may reach a SingleInstance web tier on port 80 (required there: it serves plain HTTP)."""
     encrypt_volumes_by_default: Flag = False
     """Turn on account-wide EBS encryption by default with the stack key (Beanstalk cannot name a key itself)."""
     log_retention_days: int = 30
@@ -276,26 +278,6 @@ class BeanstalkArgs(ArgsModel):
             raise ValueError("must be a UTC day and time such as Sun:03:00")
         return value
 
-    @field_validator("certificate_arn", mode="before")
-    @classmethod
-    def _certificate(cls, value: Any) -> Any:
-        if value == "":
-            return None
-        if isinstance(value, str) and not _CERTIFICATE_ARN.fullmatch(value):
-            raise ValueError("must be an ACM certificate ARN in the stack's region")
-        return value
-
-    @field_validator("certificate_arn")
-    @classmethod
-    def _certificate_needs_a_load_balancer(cls, value: str | None, info: ValidationInfo) -> str | None:
-        web = info.data.get("web")
-        if value and isinstance(web, WebTierArgs) and web.environment_type == "SingleInstance":
-            raise ValueError(
-                "needs web.environmentType LoadBalanced: an ACM certificate is served by a load balancer, and a "
-                "SingleInstance web tier has none"
-            )
-        return value
-
     @field_validator("instance_subnets")
     @classmethod
     def _placement_fits_the_web_tier(cls, value: str, info: ValidationInfo) -> str:
@@ -308,28 +290,12 @@ class BeanstalkArgs(ArgsModel):
                 "Elastic IP, which only a public subnet routes"
             )
         if web.environment_type == "LoadBalanced" and value != "private":
-            # Public instances behind the load balancer need the load balancer's own security group to admit
-            # port 80 from; Elastic Beanstalk's managed one cannot be named before it exists.
+            # Elastic Beanstalk documents the rule it adds from the load balancer's group into the instances' default
+            # group; with that group replaced by ours (as public instances need) the path is not documented.
             raise ValueError(
                 "must be private while web.environmentType is LoadBalanced: instances behind the load balancer stay "
                 "in private subnets (with NAT); public instances are for a SingleInstance web tier"
             )
-        return value
-
-    @field_validator("allowed_cidrs")
-    @classmethod
-    def _who_may_reach_a_single_instance(cls, value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
-        web = info.data.get("web")
-        if not isinstance(web, WebTierArgs):
-            return value
-        if web.environment_type == "SingleInstance" and not value:
-            if info.data.get("enabled") is True:
-                raise ValueError(
-                    "is required while web.environmentType is SingleInstance: the instance serves payroll over "
-                    "plain HTTP at its own address, so name the networks that may reach it (never 0.0.0.0/0)"
-                )
-        elif web.environment_type == "LoadBalanced" and value:
-            raise ValueError("applies to a SingleInstance web tier only; the load balancer admits everyone")
         return value
 
     @field_validator("log_retention_days")

@@ -58,6 +58,10 @@ class BeanstalkEnvironment(pulumi.ComponentResource):
         # The Auto Scaling group Elastic Beanstalk made for the environment: it keeps one group (immutable and
         # managed platform updates move new instances into it); a change that replaces it gives a new name here.
         self.autoscaling_group: pulumi.Output[str] = self.environment.autoscaling_groups.apply(_only_group)
+        # A web environment's Application Load Balancer: `load_balancers` lists its ARN (a worker has none).
+        self.load_balancer_arn: pulumi.Output[str] = self.environment.load_balancers.apply(
+            lambda arns: (arns or [""])[0]
+        )
         self.register_outputs({"name": self.name, "cname": self.cname})
 
 

@@ -46,10 +46,13 @@ def _use_key(key_arn: str) -> dict[str, object]:
 
 
 def web_permissions(
-    uploads_arn: pulumi.Input[str], queue_arn: pulumi.Input[str], key_arn: pulumi.Input[str]
+    uploads_arn: pulumi.Input[str],
+    queue_arn: pulumi.Input[str],
+    key_arn: pulumi.Input[str],
+    signin_secret_arn: pulumi.Input[str],
 ) -> pulumi.Output[str]:
-    """The web tier stores uploads (and nothing else in the bucket) and sends jobs."""
-    return pulumi.Output.all(uploads_arn, queue_arn, key_arn).apply(
+    """The web tier stores uploads (and nothing else in the bucket), sends jobs and reads its sign-in secret."""
+    return pulumi.Output.all(uploads_arn, queue_arn, key_arn, signin_secret_arn).apply(
         lambda a: policy_document(
             {
                 "Sid": "StoreUploads",
@@ -58,6 +61,8 @@ def web_permissions(
                 "Resource": f"{a[0]}/{UPLOADS_PREFIX}*",
             },
             {"Sid": "QueueJobs", "Effect": "Allow", "Action": "sqs:SendMessage", "Resource": a[1]},
+            # The Cognito client secret and the session key, read at run time (beanstalk/signin.py).
+            {"Sid": "ReadSignInSecret", "Effect": "Allow", "Action": "ssm:GetParameter", "Resource": a[3]},
             _use_key(a[2]),
         )
     )

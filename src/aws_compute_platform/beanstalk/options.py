@@ -102,6 +102,7 @@ DOCUMENTED_OPTIONS: Mapping[str, frozenset[str]] = {
     ),
     "aws:elbv2:listener:default": frozenset({"ListenerEnabled", "Protocol", "DefaultProcess"}),
     "aws:elbv2:listener:443": frozenset({"ListenerEnabled", "Protocol", "SSLCertificateArns", "SSLPolicy"}),
+    "aws:elbv2:loadbalancer": frozenset({"SecurityGroups", "ManagedSecurityGroup"}),
 }
 # Environment properties: "any environment variable name" (same page, aws:elasticbeanstalk:application:environment).
 ENVIRONMENT_PROPERTIES = "aws:elasticbeanstalk:application:environment"
@@ -110,6 +111,8 @@ LOAD_BALANCER_OPTIONS = {
     ("aws:ec2:vpc", "ELBSubnets"),
     ("aws:ec2:vpc", "ELBScheme"),
     ("aws:elasticbeanstalk:environment", "LoadBalancerType"),
+    ("aws:elbv2:loadbalancer", "SecurityGroups"),
+    ("aws:elbv2:loadbalancer", "ManagedSecurityGroup"),
 }
 
 
@@ -134,6 +137,23 @@ def option(namespace: str, name: str, value: pulumi.Input[str]) -> Setting:
 
 def _flag(value: bool) -> str:
     return "true" if value else "false"
+
+
+@dataclass(frozen=True)
+class WebEntry:
+    """How users reach the web tier and sign in: what only the web tier is told.
+
+    `certificate_arn` is None for a stack without a domain (plain HTTP, restricted by the load balancer's group);
+    `security_group_id` (the load balancer's) is None for a SingleInstance web tier, which has none.
+    The sign-in secret is named only: the app reads the SecureString parameter at run time.
+    """
+
+    security_group_id: pulumi.Input[str] | None
+    certificate_arn: pulumi.Input[str] | None
+    public_url: str
+    issuer: pulumi.Input[str]
+    client_id: pulumi.Input[str]
+    signin_secret: pulumi.Input[str]
 
 
 @dataclass(frozen=True)
@@ -253,7 +273,7 @@ def _instances(
     ]
 
 
-def _properties(args: BeanstalkArgs, wiring: Wiring, **extra: str) -> list[Setting]:
+def _properties(args: BeanstalkArgs, wiring: Wiring, **extra: pulumi.Input[str]) -> list[Setting]:
     """Environment variables the app reads (beanstalk/app/application.py)."""
     values: dict[str, pulumi.Input[str]] = {
         "UPLOADS_BUCKET": wiring.uploads_bucket,
@@ -265,9 +285,12 @@ def _properties(args: BeanstalkArgs, wiring: Wiring, **extra: str) -> list[Setti
     return [option(ENVIRONMENT_PROPERTIES, k, v) for k, v in values.items()]
 
 
-def web_settings(args: BeanstalkArgs, wiring: Wiring, profile_name: pulumi.Input[str]) -> list[Setting]:
+def web_settings(
+    args: BeanstalkArgs, wiring: Wiring, profile_name: pulumi.Input[str], entry: WebEntry
+) -> list[Setting]:
     """The web tier: load balanced behind an ALB in the public subnets, instances in the private ones; or one
-    instance at an Elastic IP in a public subnet (SingleInstance), which has no load balancer option at all."""
+    instance at an Elastic IP in a public subnet (SingleInstance), which has no load balancer option at all. Users
+    sign in."""
     settings = [
         *_instances(args, wiring, profile_name, args.web, wiring.web_group_id),
         option("aws:elasticbeanstalk:environment", "EnvironmentType", args.web.environment_type),
@@ -277,22 +300,32 @@ def web_settings(args: BeanstalkArgs, wiring: Wiring, profile_name: pulumi.Input
         option("aws:ec2:vpc", "ELBScheme", "public"),
         option("aws:elasticbeanstalk:environment:process:default", "HealthCheckPath", HEALTH_PATH),
         option("aws:elasticbeanstalk:environment:process:default", "MatcherHTTPCode", "200"),
+        # Our group instead of Beanstalk's: it admits only the allowed networks (PayrollEntry).
+        *(
+            option("aws:elbv2:loadbalancer", name, entry.security_group_id)
+            for name in ("SecurityGroups", "ManagedSecurityGroup")
+            if entry.security_group_id is not None
+        ),
         *_properties(
             args,
             wiring,
+            PAYROLL_TIER="web",
             JOB_TIMEOUT_SECONDS=str(WEB_JOB_TIMEOUT_S),
             GUNICORN_WORKERS=str(WEB_PROCESSES),
             MAX_UPLOAD_BYTES=str(MAX_UPLOAD_BYTES),
+            PUBLIC_URL=entry.public_url,
+            OIDC_ISSUER=entry.issuer,
+            OIDC_CLIENT_ID=entry.client_id,
+            SIGNIN_PARAMETER=entry.signin_secret,
         ),
     ]
-    if args.certificate_arn:
-        # Payroll data only over TLS: HTTPS on 443, and the plain-HTTP listener switched off.
+    if entry.certificate_arn is not None:
+        # Payroll data only over TLS: HTTPS on 443; the HTTP listener stays only to redirect (PayrollEntry's rule).
         settings += [
             option("aws:elbv2:listener:443", "ListenerEnabled", "true"),
             option("aws:elbv2:listener:443", "Protocol", "HTTPS"),
-            option("aws:elbv2:listener:443", "SSLCertificateArns", args.certificate_arn),
+            option("aws:elbv2:listener:443", "SSLCertificateArns", entry.certificate_arn),
             option("aws:elbv2:listener:443", "SSLPolicy", TLS_POLICY),
-            option("aws:elbv2:listener:default", "ListenerEnabled", "false"),
         ]
     if _single(args.web):
         return [s for s in settings if not needs_a_load_balancer(str(s["namespace"]), str(s["name"]))]
@@ -338,6 +371,7 @@ def worker_settings(args: BeanstalkArgs, wiring: Wiring, profile_name: pulumi.In
         *_properties(
             args,
             wiring,
+            PAYROLL_TIER="worker",
             JOB_TIMEOUT_SECONDS=str(worker.job_timeout_s),
             GUNICORN_WORKERS=str(WORKER_PROCESSES),
             MAX_RECEIVE_COUNT=str(worker.max_receive_count),

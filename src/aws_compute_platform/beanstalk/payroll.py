@@ -6,6 +6,10 @@ the uploads bucket and queues a message; the worker tier's sqsd daemon reads OUR
 and POSTs each message to the app, which checks the file, writes a result and emails the uploader through SES.
 
     browser -> web tier -> uploads bucket + jobs queue (-> dead-letter queue) -> worker tier -> SES -> uploader
+
+Users sign in first (a Cognito user pool, the app's own OpenID Connect flow: beanstalk/signin.py) and the result goes
+to the signed-in user's verified address. With the stack's `domain` the web tier answers at https://payroll.<domain>
+(HTTP redirected); without one it serves plain HTTP, and only to the networks in `allowedCidrs`.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import pulumi_aws as aws
 
 from aws_compute_platform.beanstalk.application import PayrollApplication
 from aws_compute_platform.beanstalk.args import BeanstalkArgs, environment_name_problem, environment_names
+from aws_compute_platform.beanstalk.entry import PayrollEntry
 from aws_compute_platform.beanstalk.environment import BeanstalkEnvironment
 from aws_compute_platform.beanstalk.firewall import InstanceFirewalls
 from aws_compute_platform.beanstalk.identity import (
@@ -27,13 +32,15 @@ from aws_compute_platform.beanstalk.identity import (
     web_permissions,
     worker_permissions,
 )
-from aws_compute_platform.beanstalk.options import Wiring, web_settings, worker_settings
+from aws_compute_platform.beanstalk.options import WebEntry, Wiring, web_settings, worker_settings
 from aws_compute_platform.beanstalk.queue import WorkQueue
 from aws_compute_platform.beanstalk.scaling import BacklogScaling
+from aws_compute_platform.beanstalk.signin import PayrollSignIn
 from aws_compute_platform.beanstalk.uploads import Uploads
 from aws_compute_platform.beanstalk.volume_encryption import VolumeEncryptionByDefault
 from aws_compute_platform.config import ConfigError, SettingsError
 from aws_compute_platform.foundation.aws_context import aws_context
+from aws_compute_platform.foundation.domain import Domain
 from aws_compute_platform.foundation.network import NetworkRef
 from aws_compute_platform.foundation.tags import tagged
 
@@ -42,8 +49,10 @@ class BeanstalkApp(pulumi.ComponentResource):
     """Payroll uploads on Elastic Beanstalk: web environment, worker environment, queue + DLQ, bucket, SES sender.
 
     Runs in any network with at least two availability zones (for the load balancer) whose private subnets reach the
-    internet (Elastic Beanstalk, SQS and SES are reached through NAT), or, with `instance_subnets: public`, in its
-    public subnets with no NAT at all; `key_arn` encrypts the uploads and the queues.
+    internet (Elastic Beanstalk, SQS and SES are reached through NAT), or, with a SingleInstance web tier and
+    `instance_subnets: public`, in its public subnets with no NAT at all; `key_arn` encrypts the uploads, the queues
+    and the sign-in secret. `domain` gives a load-balanced web tier its name and certificate; without one,
+    `args.allowed_cidrs` is required.
     """
 
     def __init__(
@@ -54,13 +63,15 @@ class BeanstalkApp(pulumi.ComponentResource):
         network: NetworkRef,
         key_arn: pulumi.Input[str],
         tags: Mapping[str, str],
+        domain: Domain | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        check_buildable(name, args, network)
+        check_buildable(name, args, network, domain)
         super().__init__("acp:compute:BeanstalkApp", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         context = aws_context(self)
         web_name, worker_name = environment_names(name)
+        load_balanced = args.web.environment_type == "LoadBalanced"
 
         # -- what the tiers work with ---------------------------------------------------------------------------------
         self.uploads = Uploads(
@@ -91,11 +102,32 @@ class BeanstalkApp(pulumi.ComponentResource):
         )
         self.version = self.application.version
 
+        # -- how users reach the web tier and who they are -------------------------------------------------------
+        self.entry = PayrollEntry(
+            f"{name}-entry",
+            vpc_id=network.vpc_id,
+            domain=domain,
+            allowed_cidrs=args.allowed_cidrs,
+            tags=tags,
+            load_balanced=load_balanced,
+            opts=child,
+        )
+        self.sign_in = PayrollSignIn(
+            f"{name}-signin",
+            public_url=self.entry.public_url,
+            mfa=args.mfa,
+            account_id=context.account_id,
+            key_arn=key_arn,
+            protect=args.protect,
+            tags=tags,
+            opts=child,
+        )
+
         # -- one identity per tier, least privilege ---------------------------------------------------------------
         web_identity = InstanceIdentity(
             web_name,
             managed_policy=WEB_TIER_POLICY,
-            permissions=web_permissions(self.uploads.arn, self.jobs.arn, key_arn),
+            permissions=web_permissions(self.uploads.arn, self.jobs.arn, key_arn, self.sign_in.secret_arn),
             partition=context.partition,
             tags=tags,
             opts=child,
@@ -146,7 +178,19 @@ class BeanstalkApp(pulumi.ComponentResource):
             application=self.application.name,
             version=self.version.name,
             platform=platform,
-            settings=web_settings(args, wiring, web_identity.profile_name),
+            settings=web_settings(
+                args,
+                wiring,
+                web_identity.profile_name,
+                WebEntry(
+                    security_group_id=self.entry.security_group.id if self.entry.security_group else None,
+                    certificate_arn=self.entry.certificate_arn,
+                    public_url=self.entry.public_url,
+                    issuer=self.sign_in.issuer,
+                    client_id=self.sign_in.client_id,
+                    signin_secret=self.sign_in.secret_name,
+                ),
+            ),
             tags=tags,
             depends_on=[*launch_after, *web_identity.policies],
             opts=child,
@@ -171,8 +215,14 @@ class BeanstalkApp(pulumi.ComponentResource):
             opts=child,
         )
 
-        self.url: pulumi.Output[str] = self.web.cname.apply(
-            lambda c: f"{'https' if args.certificate_arn else 'http'}://{c}"
+        if load_balanced:
+            self.entry.serve(self.web.load_balancer_arn)
+
+        # With a domain, its name; without, the environment's own (plain HTTP, for the allowed networks only).
+        self.url: pulumi.Output[str] = (
+            pulumi.Output.from_input(self.entry.public_url)
+            if domain is not None
+            else self.web.cname.apply(lambda c: f"http://{c}")
         )
         self.register_outputs(
             {
@@ -184,15 +234,18 @@ class BeanstalkApp(pulumi.ComponentResource):
                 "queueUrl": self.queue.url,
                 "deadLetterQueueUrl": self.dead_letters.url,
                 "uploadsBucket": self.uploads.bucket,
+                "userPoolId": self.sign_in.user_pool_id,
             }
         )
 
 
-def check_buildable(name: str, args: BeanstalkArgs, network: NetworkRef) -> None:
+def check_buildable(name: str, args: BeanstalkArgs, network: NetworkRef, domain: Domain | None = None) -> None:
     """What the stack's settings check before any resource, checked again for a component built in Python.
 
     `args` are read as if enabled (a sender is then required, and a log retention Elastic Beanstalk accepts); the
-    environment names made from `name` must be valid; the network must span two zones for a load balancer.
+    environment names made from `name` must be valid; the network must span two zones for a load balancer; a
+    stack without a domain (so plain HTTP) must restrict who reaches the web tier, and a single instance (no load
+    balancer to hold a certificate) has no domain.
     """
     found: list[ConfigError] = []
     if not args.enabled:
@@ -210,6 +263,25 @@ def check_buildable(name: str, args: BeanstalkArgs, network: NetworkRef) -> None
                 "network.availability_zones",
                 "must list at least 2 zones: an Application Load Balancer spans two AZs",
                 list(network.availability_zones),
+            )
+        )
+    if domain is not None and args.web.environment_type == "SingleInstance":
+        found.append(
+            ConfigError(
+                f"{BeanstalkArgs.config_key}.web.environmentType",
+                "must be LoadBalanced in a stack with a domain: payroll there is served over HTTPS, and a "
+                "SingleInstance web tier has no load balancer to hold the certificate (set LoadBalanced with "
+                "instanceSubnets private and network.natGateways single, or leave payroll disabled)",
+                args.web.environment_type,
+            )
+        )
+    if domain is None and not args.allowed_cidrs:
+        found.append(
+            ConfigError(
+                f"{BeanstalkArgs.config_key}.allowedCidrs",
+                "must list the networks that may reach the payroll when the stack has no domain: without "
+                "aws-compute-platform:domain there is no certificate, so payroll files and sign-ins would cross the "
+                "internet in plain HTTP (set the domain for HTTPS, or restrict the load balancer to your networks)",
             )
         )
     if found:

@@ -116,15 +116,26 @@ class Domain(pulumi.ComponentResource):
         target_dns_name: pulumi.Input[str],
         target_zone_id: pulumi.Input[str],
         ipv6: bool = False,
+        evaluate_target_health: bool = True,
     ) -> list[aws.route53.Record]:
-        """An A alias record (and AAAA with `ipv6`, for targets that answer on IPv6) pointing `fqdn` at a target."""
+        """An A alias record (and AAAA with `ipv6`, for targets that answer on IPv6) pointing `fqdn` at a target.
+
+        `evaluate_target_health=False` for a CloudFront distribution: "You can't set EvaluateTargetHealth to true
+        when the alias target is a CloudFront distribution" (Route 53 API reference, AliasTarget).
+        """
         return [
             aws.route53.Record(
                 f"{name}-{record_type.lower()}",
                 zone_id=self.zone_id,
                 name=fqdn,
                 type=record_type,
-                aliases=[{"name": target_dns_name, "zone_id": target_zone_id, "evaluate_target_health": True}],
+                aliases=[
+                    {
+                        "name": target_dns_name,
+                        "zone_id": target_zone_id,
+                        "evaluate_target_health": evaluate_target_health,
+                    }
+                ],
                 opts=pulumi.ResourceOptions(parent=self),
             )
             for record_type in (("A", "AAAA") if ipv6 else ("A",))

@@ -20,6 +20,10 @@ NAT_POLICIES = ("none", "single", "perAz")
 MAX_AZS = 6
 # The VPC is cut into 32 equal blocks: public subnets take blocks 0-5, private 8-13, data 16-21, the rest is spare.
 _BLOCKS_BITS = 5
+# A load balancer's subnet needs "a CIDR block with at least a /27 bitmask" and "at least 8 free IP addresses"
+# (Elastic Load Balancing, Application Load Balancers guide, "Subnets for your load balancer"); a /27 keeps 27 free
+# after the five addresses AWS reserves in every subnet.
+_SMALLEST_LOAD_BALANCER_SUBNET = 27
 _TIER_OFFSET = {"public": 0, "private": 8, "data": 16}
 
 
@@ -29,7 +33,7 @@ class NetworkArgs(ArgsModel):
     config_key = "aws-compute-platform:network"
 
     cidr: str = "10.20.0.0/16"
-    """The VPC's private IPv4 range; each subnet is 1/32 of it."""
+    """The VPC's private IPv4 range, /16 to /22; each subnet is 1/32 of it (a load balancer needs a /27 or larger)."""
     az_count: int = Field(2, ge=1, le=MAX_AZS)
     """How many availability zones the subnets span (load balancers need at least 2)."""
     nat_gateways: Literal["none", "single", "perAz"] = "single"
@@ -46,8 +50,12 @@ class NetworkArgs(ArgsModel):
             raise ValueError(f"is not a valid IPv4 CIDR block ({exc})") from None
         if not network.is_private:
             raise ValueError("must be a private (RFC 1918) IPv4 range such as 10.20.0.0/16")
-        if not 16 <= network.prefixlen <= 28 - _BLOCKS_BITS:
-            raise ValueError(f"must have a prefix from /16 to /{28 - _BLOCKS_BITS} (subnets are 1/32 of it)")
+        longest = _SMALLEST_LOAD_BALANCER_SUBNET - _BLOCKS_BITS
+        if not 16 <= network.prefixlen <= longest:
+            raise ValueError(
+                f"must have a prefix from /16 to /{longest}: each subnet is 1/32 of it, and the public subnets must "
+                f"be at least /{_SMALLEST_LOAD_BALANCER_SUBNET} with 8 free addresses to hold a load balancer"
+            )
         return cidr
 
     def subnet_cidrs(self, tier: str) -> list[str]:
@@ -136,9 +144,9 @@ class Network(pulumi.ComponentResource):
             f"{name}-igw", vpc_id=self.vpc.id, tags=tagged(tags, f"{name}-igw"), opts=child
         )
 
-        self.public_subnets = self._subnets(name, "public", args, tags, public=True)
-        self.private_subnets = self._subnets(name, "private", args, tags, public=False)
-        self.data_subnets = self._subnets(name, "data", args, tags, public=False)
+        self.public_subnets = self._subnets(name, "public", args, tags)
+        self.private_subnets = self._subnets(name, "private", args, tags)
+        self.data_subnets = self._subnets(name, "data", args, tags)
 
         public_routes = aws.ec2.RouteTable(
             f"{name}-public-rt",
@@ -201,16 +209,17 @@ class Network(pulumi.ComponentResource):
             }
         )
 
-    def _subnets(
-        self, name: str, tier: str, args: NetworkArgs, tags: Mapping[str, str], *, public: bool
-    ) -> list[aws.ec2.Subnet]:
+    def _subnets(self, name: str, tier: str, args: NetworkArgs, tags: Mapping[str, str]) -> list[aws.ec2.Subnet]:
+        # No subnet hands out public addresses on launch, public ones included: only the load balancer and the NAT
+        # gateways live there, and they bring their own. An instance that needs one asks for it on its network
+        # interface (wordpress.publicInstances, a server's publicIp).
         return [
             aws.ec2.Subnet(
                 f"{name}-{tier}-{i}",
                 vpc_id=self.vpc.id,
                 cidr_block=cidr,
                 availability_zone=az,
-                map_public_ip_on_launch=public,
+                map_public_ip_on_launch=False,
                 tags=tagged(tags, f"{name}-{tier}-{az}", Tier=tier),
                 opts=pulumi.ResourceOptions(parent=self),
             )

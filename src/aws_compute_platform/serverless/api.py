@@ -1,7 +1,7 @@
 """ServerlessApi: the purchase-order API on an HTTP API and Lambda, with DynamoDB, an S3 import and schedules.
 
 ```
-client --SigV4--> HttpApi (stage: throttling, access logs) --> route functions --> OrdersTable
+client --SigV4--> [api.<domain>] --> HttpApi (stage: throttling, access logs) --> route functions --> OrdersTable
 uploads bucket --*.csv--> onUpload -----------------------------------------------> OrdersTable
 Schedules --> processOrders, remindPending --> OrdersTable, documents bucket
 background functions --failures after retries--> failed-events queue
@@ -15,6 +15,7 @@ from collections.abc import Mapping
 import pulumi
 import pulumi_aws as aws
 
+from aws_compute_platform.foundation.domain import Domain
 from aws_compute_platform.foundation.storage import PrivateBucket
 from aws_compute_platform.foundation.tags import tagged
 from aws_compute_platform.serverless.args import ServerlessApiArgs
@@ -28,6 +29,7 @@ from aws_compute_platform.serverless.catalogue import (
     SCHEDULED,
     UPLOAD_FUNCTION,
 )
+from aws_compute_platform.serverless.custom_domain import ApiCustomDomain
 from aws_compute_platform.serverless.functions import Grant, OrdersFunction, package
 from aws_compute_platform.serverless.http_api import HttpApi
 from aws_compute_platform.serverless.schedules import Schedules
@@ -46,7 +48,9 @@ class ServerlessApi(pulumi.ComponentResource):
     bucket whose CSV files are imported, and scheduled processing and reminders.
 
     `key_arn` (a KMS key ARN) encrypts the table, buckets, queue, logs and the functions' settings; `tags` go on
-    every taggable resource. Child components are named after the API, or after the function they serve.
+    every taggable resource. Child components are named after the API, or after the function they serve. With a
+    `domain`, the API answers at https://api.<domain> only (its execute-api address is switched off); IAM
+    authorization is the same either way.
     """
 
     def __init__(
@@ -55,6 +59,8 @@ class ServerlessApi(pulumi.ComponentResource):
         args: ServerlessApiArgs,
         key_arn: pulumi.Input[str],
         tags: Mapping[str, str],
+        *,
+        domain: Domain | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("acp:serverless:ServerlessApi", name, None, opts)
@@ -108,7 +114,20 @@ class ServerlessApi(pulumi.ComponentResource):
             routes={route_key: self.functions[fn_name] for fn_name, route_key in ROUTES.items()},
             key_arn=key_arn,
             tags=tags,
+            disable_default_endpoint=domain is not None,
             opts=child,
+        )
+        self.custom_domain = (
+            ApiCustomDomain(
+                name,
+                domain=domain,
+                api_id=self.http_api.api.id,
+                stage_name=self.http_api.stage_name,
+                tags=tags,
+                opts=child,
+            )
+            if domain is not None
+            else None
         )
         self.upload_import = UploadImport(
             name, bucket=self.uploads, function=self.functions[UPLOAD_FUNCTION], opts=child
@@ -121,7 +140,9 @@ class ServerlessApi(pulumi.ComponentResource):
             opts=child,
         )
 
-        self.api_url: pulumi.Output[str] = self.http_api.url
+        self.api_url: pulumi.Output[str] = (
+            pulumi.Output.from_input(self.custom_domain.url) if self.custom_domain else self.http_api.url
+        )
         self.table_name: pulumi.Output[str] = self.table.name
         self.documents_bucket: pulumi.Output[str] = self.documents.bucket
         self.uploads_bucket: pulumi.Output[str] = self.uploads.bucket

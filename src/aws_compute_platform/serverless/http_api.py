@@ -48,6 +48,7 @@ class HttpApi(pulumi.ComponentResource):
         routes: Mapping[str, OrdersFunction],
         key_arn: pulumi.Input[str],
         tags: Mapping[str, str],
+        disable_default_endpoint: bool = False,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("acp:serverless:HttpApi", name, None, opts)
@@ -67,6 +68,9 @@ class HttpApi(pulumi.ComponentResource):
                 if origins
                 else None
             ),
+            # With a custom domain, the only way in: the execute-api address answers 403 ("Custom domain names for
+            # HTTP APIs": clients of a disabled default endpoint "receive a 403 Forbidden status code").
+            disable_execute_api_endpoint=disable_default_endpoint,
             tags=tagged(tags, f"{name}-api"),
             opts=child,
         )
@@ -98,6 +102,7 @@ class HttpApi(pulumi.ComponentResource):
             self._route(route_key, function, authorization)
 
         self.url: pulumi.Output[str] = self.api.api_endpoint
+        self.stage_name: pulumi.Output[str] = self.stage.name
         self.register_outputs({"url": self.url})
 
     def _route(self, route_key: str, function: OrdersFunction, authorization: str) -> None:

@@ -23,7 +23,15 @@ from aws_compute_platform.wordpress import rds_catalog
 DEFAULT_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 SCALING_METRICS = {"cpu": "ASGAverageCPUUtilization", "requestCount": "ALBRequestCountPerTarget"}
 
-_ACM_ARN = re.compile(r"arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]+")
+# A name in the stack's hosted zone: one or more DNS labels (`www`, `blog.news`); "" or "@" is the zone's apex.
+_DNS_LABELS = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*")
+# WordPress's sanitize_user(strict): letters, digits, space, and _ . - @ (wp-includes/formatting.php), 60 at most.
+_WP_USER = re.compile(r"[A-Za-z0-9_.@-][A-Za-z0-9 _.@-]{0,58}[A-Za-z0-9_.@-]|[A-Za-z0-9_.@-]")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+CERTIFICATE_ARN_REMOVED = (
+    "was removed: the site's certificates are now made and validated in the stack's hosted zone. Set "
+    "aws-compute-platform:domain to the zone's name (and wordpress.hostname to the site's label in it) instead"
+)
 
 
 def _follow_protect(model: ArgsModel, *fields: str) -> None:
@@ -73,6 +81,11 @@ class DatabaseArgs(ArgsModel):
     """Refuse to delete the database. Defaults to protect."""
     final_snapshot: Flag = False
     """Take a final snapshot when the database is deleted. Defaults to protect."""
+    export_logs: Flag = True
+    """Export the error and slow query logs to CloudWatch Logs, into log groups the stack creates (encrypted with the
+    stack key, kept logRetentionDays) before the database; turns on the slow query log."""
+    slow_query_seconds: float = Field(2.0, gt=0, le=3600)
+    """A query that runs longer than this many seconds is written to the slow query log (MySQL long_query_time)."""
     protect: Flag = False
     """Protect the data (Pulumi protect and the defaults above). Defaults to the wordpress section's protect."""
 
@@ -138,6 +151,23 @@ class LoadBalancerArgs(ArgsModel):
         return self
 
 
+class CdnArgs(ArgsModel):
+    """The CloudFront distribution in front of the load balancer, and the AWS WAF web ACL on it."""
+
+    config_key = "aws-compute-platform:wordpress.cdn"
+
+    enabled: Flag = True
+    """Serve the site through CloudFront (HTTPS for every viewer, static files cached at the edge); the load
+    balancer then takes requests from CloudFront only. Off: viewers reach the load balancer directly."""
+    waf: Flag = True
+    """Put an AWS WAF web ACL on the distribution (AWS managed rules for WordPress and PHP, known bad inputs, IP
+    reputation, and a rate limit on wp-login.php). Billed per month and per request; only with enabled."""
+    price_class: Literal["PriceClass_100", "PriceClass_200", "PriceClass_All"] = "PriceClass_100"
+    """Which edge locations serve the site: PriceClass_100 (North America, Europe, Israel) is the cheapest."""
+    login_rate_limit: int = Field(100, ge=10, le=2_000_000_000)
+    """Requests to wp-login.php one IP address may make in five minutes before the WAF blocks it."""
+
+
 _NESTED = (("database", "database"), ("load_balancer", "loadBalancer"))
 
 
@@ -160,8 +190,18 @@ class WordPressArgs(ArgsModel):
     """Networks that may reach the instances on SSH (22); none by default, never the whole internet."""
     key_name: str | None = None
     """EC2 key pair for SSH; none by default (Session Manager needs none)."""
-    certificate_arn: str | None = None
-    """ACM certificate for the site's domain: HTTPS on 443, and HTTP redirects to it. Plain HTTP without one."""
+    certificate_arn: None = Field(None, json_schema_extra={"deprecated": True})
+    """Removed: set the stack's `domain` (a Route 53 hosted zone) and `hostname`; certificates are made in the zone."""
+    hostname: str = "www"
+    """The site's name in the stack's hosted zone (`www` -> www.example.org); "" or "@" for the zone's apex. Without a
+    domain the site is served under CloudFront's own name (https://dxxxx.cloudfront.net)."""
+    site_title: str = Field("WordPress", min_length=1, max_length=200)
+    """The site's title, set by the first boot's install."""
+    admin_user: str = "wordpress-admin"
+    """The administrator the first boot creates; its password is generated into Secrets Manager (docs/edge.md)."""
+    admin_email: str | None = Field(None, validate_default=True)
+    """The administrator's email address (password resets, notices). Required when enabled."""
+    cdn: CdnArgs = Field(default_factory=CdnArgs)
     public_instances: Flag = False
     """Run the instances in public subnets (no NAT gateway needed; port 80 still open only to the load balancer)."""
     detailed_monitoring: Flag = False
@@ -178,6 +218,12 @@ class WordPressArgs(ArgsModel):
     """Target value of the scaling metric (a CPU percentage for cpu)."""
     wordpress_version: str = "7.0"
     """WordPress release every instance installs (pinned, so every instance runs the same code)."""
+    image: Literal["stock", "baked"] = "stock"
+    """What instances boot from: stock Amazon Linux 2023 (boot installs the web tier), or the image the image
+    pipeline bakes (boot only configures; needs imagePipeline.enabled, docs/images.md)."""
+    image_parameter: str | None = None
+    """SSM parameter holding the baked image's id when image is baked. Set by the program to the image pipeline's;
+    name one yourself only for an image baked by another stack."""
     content_backups: Flag = False
     """Back up the shared content file system with AWS Backup. Defaults to protect."""
     protect: Flag = False
@@ -223,16 +269,49 @@ class WordPressArgs(ArgsModel):
             raise ValueError(f"must lie between minSize ({low}) and maxSize ({high})")
         return value
 
-    @field_validator("key_name", "certificate_arn", mode="before")
+    @field_validator("image_parameter")
+    @classmethod
+    def _ssm_parameter_name(cls, value: str | None) -> str | None:
+        # Parameter names: letters, digits and _.-/ (SSM PutParameter Name); a hierarchy starts with /.
+        if value is not None and not re.fullmatch(r"/?[A-Za-z0-9_.\-/]{1,1011}", value):
+            raise ValueError("must be an SSM parameter name such as /images/my-stack/ami-id")
+        return value
+
+    @field_validator("key_name", "image_parameter", mode="before")
     @classmethod
     def _blank(cls, value: Any) -> Any:
         return _blank_is_unset(value)
 
-    @field_validator("certificate_arn")
+    @field_validator("certificate_arn", mode="before")
     @classmethod
-    def _acm_certificate(cls, value: str | None) -> str | None:
-        if value is not None and not _ACM_ARN.fullmatch(value):
-            raise ValueError("must be an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)")
+    def _certificate_arn_removed(cls, value: Any) -> None:
+        raise ValueError(CERTIFICATE_ARN_REMOVED)
+
+    @field_validator("hostname")
+    @classmethod
+    def _dns_labels(cls, value: str) -> str:
+        if value in ("", "@"):
+            return ""
+        if len(value) > 200 or not _DNS_LABELS.fullmatch(value):
+            raise ValueError('must be DNS labels in lower case such as www or blog.news ("" or "@" for the apex)')
+        return value
+
+    @field_validator("admin_user")
+    @classmethod
+    def _wordpress_user(cls, value: str) -> str:
+        if not _WP_USER.fullmatch(value):
+            raise ValueError("must be a WordPress user name: 1-60 letters, digits, spaces or _ . - @")
+        if value.lower() in ("admin", "administrator", "root"):
+            raise ValueError("must not be a name every password-guessing script tries first (admin, root)")
+        return value
+
+    @field_validator("admin_email")
+    @classmethod
+    def _email(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None and info.data.get("enabled"):
+            raise ValueError("is required when enabled: the first boot installs WordPress with this administrator")
+        if value is not None and not _EMAIL.fullmatch(value):
+            raise ValueError("must be an email address such as webmaster@example.org")
         return value
 
     @field_validator("scaling_target")
@@ -259,13 +338,9 @@ class WordPressArgs(ArgsModel):
         return self
 
     @property
-    def https(self) -> bool:
-        return self.certificate_arn is not None
-
-    @property
     def scaling_metric_type(self) -> str:
         """The predefined metric target tracking follows (ASGAverageCPUUtilization or ALBRequestCountPerTarget)."""
         return SCALING_METRICS[self.scaling_metric]
 
 
-__all__ = ["DEFAULT_SSL_POLICY", "SCALING_METRICS", "DatabaseArgs", "LoadBalancerArgs", "WordPressArgs"]
+__all__ = ["DEFAULT_SSL_POLICY", "SCALING_METRICS", "CdnArgs", "DatabaseArgs", "LoadBalancerArgs", "WordPressArgs"]

@@ -79,6 +79,10 @@ class Connections:
         family = "cidr_ipv6" if ":" in cidr else "cidr_ipv4"
         self._rule(aws.vpc.SecurityGroupIngressRule, rule, self.group, port, **{family: cidr})
 
+    def allow_from_prefix_list(self, rule: str, port: int, prefix_list_id: pulumi.Input[str]) -> None:
+        """Connections from the addresses of a managed prefix list (e.g. CloudFront's origin-facing servers)."""
+        self._rule(aws.vpc.SecurityGroupIngressRule, rule, self.group, port, prefix_list_id=prefix_list_id)
+
     def allow_to_cidr(self, rule: str, port: int, cidr: str) -> None:
         """Connections from this tier to `port` of a network (IPv4 or IPv6 CIDR)."""
         family = "cidr_ipv6" if ":" in cidr else "cidr_ipv4"

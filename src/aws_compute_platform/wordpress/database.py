@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_random as random
 
 from aws_compute_platform.foundation.network import NetworkRef
 from aws_compute_platform.foundation.tags import tagged
@@ -15,6 +17,11 @@ from aws_compute_platform.wordpress.connections import Connections, security_gro
 DATABASE_NAME = "wordpress"
 MASTER_USERNAME = "wpadmin"
 MYSQL_PORT = 3306
+# The logs RDS for MySQL exports to CloudWatch Logs, each into /aws/rds/instance/<identifier>/<log> (RDS user guide,
+# "Publishing MySQL logs to Amazon CloudWatch Logs").
+EXPORTED_LOGS = ("error", "slowquery")
+# RDS DB instance identifiers: 1-63 letters, digits and hyphens, starting with a letter, no "--", no trailing "-".
+_IDENTIFIER_LENGTH = 63
 
 
 class Database(pulumi.ComponentResource):
@@ -32,6 +39,7 @@ class Database(pulumi.ComponentResource):
         network: NetworkRef,
         key_arn: pulumi.Input[str],
         tags: Mapping[str, str],
+        log_retention_days: int = 30,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("acp:wordpress:Database", name, None, opts)
@@ -44,6 +52,29 @@ class Database(pulumi.ComponentResource):
             parent=self,
         )
         self.connections = Connections(name, "db", self.security_group, port=MYSQL_PORT, tags=tags, parent=self)
+        child = pulumi.ResourceOptions(parent=self)
+        # The instance's identifier ends in a random id that changes exactly when the database is replaced, so each
+        # database the stack ever creates has its own name, its own log groups and its own final snapshot
+        # (<identifier>-final): a second deletion or replacement never fails with DBSnapshotAlreadyExists. The
+        # keepers are the settings whose change replaces the instance (engine, db_name, username, kms_key_id,
+        # storage_encrypted are ForceNew in the provider); a rebuilt stack gets a new RandomId, so a new name too.
+        suffix = random.RandomId(
+            f"{name}-db-id",
+            byte_length=4,
+            keepers={
+                "engine": "mysql",
+                "dbName": DATABASE_NAME,
+                "username": MASTER_USERNAME,
+                "kmsKeyId": key_arn,
+                "storageEncrypted": "true",
+            },
+            opts=child,
+        )
+        identifier = suffix.hex.apply(lambda h: db_identifier(name, h))
+        log_groups = self._log_groups(
+            name, args, identifier=identifier, key_arn=key_arn, retention_days=log_retention_days, tags=tags
+        )
+        parameter_group = self._parameter_group(name, args, tags) if args.export_logs else None
         subnet_group = aws.rds.SubnetGroup(
             f"{name}-db-subnets",
             subnet_ids=list(network.data_subnet_ids),
@@ -53,6 +84,7 @@ class Database(pulumi.ComponentResource):
         )
         self.instance = aws.rds.Instance(
             f"{name}-db",
+            identifier=identifier,
             engine="mysql",
             engine_version=args.engine_version,
             # Past the end of standard support RDS bills Extended Support automatically; refuse it, upgrade instead.
@@ -76,9 +108,12 @@ class Database(pulumi.ComponentResource):
             copy_tags_to_snapshot=True,
             deletion_protection=args.deletion_protection,
             skip_final_snapshot=not args.final_snapshot,
-            final_snapshot_identifier=f"{name}-db-final" if args.final_snapshot else None,
+            final_snapshot_identifier=identifier.apply(lambda i: f"{i}-final") if args.final_snapshot else None,
+            parameter_group_name=parameter_group.name if parameter_group else None,
+            enabled_cloudwatch_logs_exports=list(EXPORTED_LOGS) if args.export_logs else None,
             tags=tagged(tags, f"{name}-db"),
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+            # The log groups first: RDS would otherwise create them itself, unencrypted and kept forever.
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, depends_on=log_groups),
         )
         self.secret_arn: pulumi.Output[str] = self.instance.master_user_secrets.apply(
             lambda secrets: secrets[0].secret_arn if secrets else ""
@@ -91,6 +126,54 @@ class Database(pulumi.ComponentResource):
     def allow_from(self, source: Connections) -> None:
         """Let `source` (the web instances) connect on MySQL's port; nothing else may."""
         self.connections.allow_from(source)
+
+    def _log_groups(
+        self,
+        name: str,
+        args: DatabaseArgs,
+        *,
+        identifier: pulumi.Output[str],
+        key_arn: pulumi.Input[str],
+        retention_days: int,
+        tags: Mapping[str, str],
+    ) -> list[aws.cloudwatch.LogGroup]:
+        """The log groups RDS exports into, made by the stack: encrypted with its key and kept its retention."""
+        if not args.export_logs:
+            return []
+        return [
+            aws.cloudwatch.LogGroup(
+                f"{name}-db-{log}-logs",
+                name=pulumi.Output.concat("/aws/rds/instance/", identifier, f"/{log}"),
+                retention_in_days=retention_days,
+                kms_key_id=key_arn,
+                tags=tagged(tags, f"{name}-db-{log}-logs"),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            for log in EXPORTED_LOGS
+        ]
+
+    def _parameter_group(self, name: str, args: DatabaseArgs, tags: Mapping[str, str]) -> aws.rds.ParameterGroup:
+        """MySQL's defaults plus the slow query log, written to a file RDS can export (RDS needs log_output FILE)."""
+        major_minor = ".".join(args.engine_version.split(".")[:2])
+        return aws.rds.ParameterGroup(
+            f"{name}-db-params",
+            family=f"mysql{major_minor}",
+            description="WordPress database: MySQL defaults plus the slow query log, exported to CloudWatch Logs",
+            parameters=[
+                {"name": "slow_query_log", "value": "1"},
+                {"name": "long_query_time", "value": f"{args.slow_query_seconds:g}"},
+                {"name": "log_output", "value": "FILE"},
+            ],
+            tags=tagged(tags, f"{name}-db-params"),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+
+def db_identifier(name: str, suffix: str) -> str:
+    """`<name>-<suffix>` as an RDS identifier: lowercase letters, digits and single hyphens, at most 63 characters."""
+    prefix = re.sub(r"-+", "-", re.sub(r"[^a-z0-9-]", "-", f"{name}-db".lower())).strip("-")
+    prefix = prefix[: _IDENTIFIER_LENGTH - len(suffix) - 1].rstrip("-")
+    return f"{prefix}-{suffix}"
 
 
 def secret_read_statements(*, secret_arn: str, key_arn: str, region: str) -> list[dict[str, object]]:

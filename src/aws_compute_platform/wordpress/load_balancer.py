@@ -1,11 +1,12 @@
-"""LoadBalancer: the internet-facing Application Load Balancer in every public subnet, listeners, target group."""
+"""LoadBalancer: the Application Load Balancer in every public subnet, its listeners and rules, the target group."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_random as random
 
 from aws_compute_platform.foundation.aws_context import aws_context
 from aws_compute_platform.foundation.network import NetworkRef
@@ -14,15 +15,26 @@ from aws_compute_platform.foundation.tags import tagged
 from aws_compute_platform.wordpress.args import LoadBalancerArgs
 from aws_compute_platform.wordpress.connections import Connections, security_group
 
-HEALTH_FILE = "healthz.html"
+# A PHP page that checks php-fpm and the shared content, never the database (boot/healthz.php).
+HEALTH_FILE = "healthz.php"
 WEB_PORT = 80
+CLOUDFRONT_PREFIX_LIST = "com.amazonaws.global.cloudfront.origin-facing"
+# CloudFront adds this header, with the generated secret, to every request it sends to the origin.
+ORIGIN_HEADER = "X-Origin-Verify"
+# WordPress's install wizard and its wp-config.php writer.
+INSTALLER_PATHS = ("/wp-admin/install.php", "/wp-admin/setup-config.php")
 
 
 class LoadBalancer(pulumi.ComponentResource):
-    """Accepts 80 and 443 from anywhere; forwards to the instances' target group, or redirects HTTP to HTTPS.
+    """Forwards to the instances' target group; who may reach it depends on whether CloudFront is in front.
 
-    With a certificate, port 443 terminates TLS with `args.ssl_policy` and port 80 answers with a 301 to HTTPS;
-    without one, port 80 serves the site. Access logs, when on, go to a private, TLS-only bucket of their own.
+    Behind CloudFront (`behind_cdn`): the security group admits one port (443 with certificates, 80 without) from
+    CloudFront's origin-facing managed prefix list only, and the listener forwards only requests that carry the
+    secret origin header (`origin_secret`, generated here, a secret output) that CloudFront must add; anything else
+    gets a fixed 403. Without CloudFront: 80 and 443
+    are open to the internet; with certificates 443 terminates TLS with `args.ssl_policy` and 80 answers with a 301
+    to HTTPS, without them 80 serves the site. Either way the install wizard's pages are refused at the listener.
+    Access logs, when on, go to a private, TLS-only bucket of their own.
     """
 
     def __init__(
@@ -30,7 +42,8 @@ class LoadBalancer(pulumi.ComponentResource):
         name: str,
         args: LoadBalancerArgs,
         *,
-        certificate_arn: str | None,
+        certificate_arns: Sequence[pulumi.Input[str]] = (),
+        behind_cdn: bool = False,
         log_retention_days: int,
         network: NetworkRef,
         tags: Mapping[str, str],
@@ -38,18 +51,37 @@ class LoadBalancer(pulumi.ComponentResource):
     ) -> None:
         super().__init__("acp:wordpress:LoadBalancer", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        https = bool(certificate_arns)
+        # Letters and digits only (a header value, compared as is); kept secret in the state, never an output.
+        self.origin_secret: pulumi.Output[str] | None = (
+            random.RandomPassword(f"{name}-origin-secret", length=48, special=False, opts=child).result
+            if behind_cdn
+            else None
+        )
         self.security_group = security_group(
             name,
             "alb-sg",
-            "WordPress load balancer: HTTP and HTTPS from the internet",
+            "WordPress load balancer: from CloudFront only" if behind_cdn else "WordPress load balancer: HTTP(S)",
             vpc_id=network.vpc_id,
             tags=tags,
             parent=self,
         )
         self.connections = Connections(name, "alb", self.security_group, port=None, tags=tags, parent=self)
-        # 443 stays open without a certificate too, so adding one later changes only the listeners.
-        self.connections.allow_from_cidr("http-from-internet", 80, "0.0.0.0/0")
-        self.connections.allow_from_cidr("https-from-internet", 443, "0.0.0.0/0")
+        if behind_cdn:
+            # A rule naming a prefix list counts against the group's inbound rule quota (60 by default) as the
+            # list's maximum number of entries, not as one rule ("Prefix list weight", VPC user guide, "AWS-managed
+            # prefix lists"), so a second rule naming it can exceed the quota: the group admits the one port the
+            # listener serves and nothing else (CloudFront developer guide, "Use the CloudFront managed prefix list").
+            prefix_list = aws.ec2.get_managed_prefix_list_output(
+                name=CLOUDFRONT_PREFIX_LIST, opts=pulumi.InvokeOutputOptions(parent=self)
+            )
+            self.connections.allow_from_prefix_list(
+                "https-from-cloudfront" if https else "http-from-cloudfront", 443 if https else 80, prefix_list.id
+            )
+        else:
+            # 443 stays open without a certificate too, so adding one later changes only the listeners.
+            self.connections.allow_from_cidr("http-from-internet", 80, "0.0.0.0/0")
+            self.connections.allow_from_cidr("https-from-internet", 443, "0.0.0.0/0")
 
         access_logs = self._access_log_bucket(name, args, log_retention_days, tags) if args.access_logs else None
         self.load_balancer = aws.lb.LoadBalancer(
@@ -90,33 +122,81 @@ class LoadBalancer(pulumi.ComponentResource):
             opts=child,
         )
         forward = {"type": "forward", "target_group_arn": self.target_group.arn}
-        if certificate_arn:
-            aws.lb.Listener(
+        refuse = {
+            "type": "fixed-response",
+            "fixed_response": {"content_type": "text/plain", "message_body": "Forbidden", "status_code": "403"},
+        }
+        # Behind CloudFront nothing is forwarded by default: only the rule that finds the origin header forwards.
+        serving_action = refuse if behind_cdn else forward
+        if https:
+            default_certificate, *more_certificates = certificate_arns
+            serving = aws.lb.Listener(
                 f"{name}-https",
                 load_balancer_arn=self.load_balancer.arn,
                 port=443,
                 protocol="HTTPS",
                 ssl_policy=args.ssl_policy,
-                certificate_arn=certificate_arn,
-                default_actions=[forward],
+                certificate_arn=default_certificate,
+                default_actions=[serving_action],
                 tags=tagged(tags, f"{name}-https"),
                 opts=child,
             )
-            http_action: dict[str, object] = {
-                "type": "redirect",
-                "redirect": {"port": "443", "protocol": "HTTPS", "status_code": "HTTP_301"},
-            }
+            for i, certificate in enumerate(more_certificates, start=1):
+                # Served by SNI beside the default certificate (CloudFront asks for the origin's name or the site's).
+                aws.lb.ListenerCertificate(
+                    f"{name}-https-certificate-{i}",
+                    listener_arn=serving.arn,
+                    certificate_arn=certificate,
+                    opts=child,
+                )
+            if not behind_cdn:
+                aws.lb.Listener(
+                    f"{name}-http",
+                    load_balancer_arn=self.load_balancer.arn,
+                    port=80,
+                    protocol="HTTP",
+                    default_actions=[
+                        {
+                            "type": "redirect",
+                            "redirect": {"port": "443", "protocol": "HTTPS", "status_code": "HTTP_301"},
+                        }
+                    ],
+                    tags=tagged(tags, f"{name}-http"),
+                    opts=child,
+                )
         else:
-            http_action = forward
-        aws.lb.Listener(
-            f"{name}-http",
-            load_balancer_arn=self.load_balancer.arn,
-            port=80,
-            protocol="HTTP",
-            default_actions=[http_action],
-            tags=tagged(tags, f"{name}-http"),
+            serving = aws.lb.Listener(
+                f"{name}-http",
+                load_balancer_arn=self.load_balancer.arn,
+                port=80,
+                protocol="HTTP",
+                default_actions=[serving_action],
+                tags=tagged(tags, f"{name}-http"),
+                opts=child,
+            )
+        # The install wizard is never needed (the first boot installs with WP-CLI) and never reachable: refused
+        # here before any other rule, whoever asks.
+        aws.lb.ListenerRule(
+            f"{name}-no-installer",
+            listener_arn=serving.arn,
+            priority=1,
+            conditions=[{"path_pattern": {"values": list(INSTALLER_PATHS)}}],
+            actions=[refuse],
+            tags=tagged(tags, f"{name}-no-installer"),
             opts=child,
         )
+        if self.origin_secret is not None:
+            aws.lb.ListenerRule(
+                f"{name}-from-cloudfront",
+                listener_arn=serving.arn,
+                priority=10,
+                conditions=[{"http_header": {"http_header_name": ORIGIN_HEADER, "values": [self.origin_secret]}}],
+                actions=[forward],
+                tags=tagged(tags, f"{name}-from-cloudfront"),
+                opts=child,
+            )
+        self.https = https
+        self.zone_id: pulumi.Output[str] = self.load_balancer.zone_id
         self.dns_name: pulumi.Output[str] = self.load_balancer.dns_name
         self.target_group_arn: pulumi.Output[str] = self.target_group.arn
         # The label ALBRequestCountPerTarget scaling needs: app/<lb>/<id>/targetgroup/<tg>/<id>.

@@ -1,10 +1,16 @@
 """Payroll uploads: the web tier stores a CSV in S3 and queues it; the worker tier checks it and emails the result.
 
 One plain WSGI callable, `application`, serves both Elastic Beanstalk environments (the Python platform runs it
-with Gunicorn behind nginx). Nothing here ever holds a whole file: the upload is checked as it streams to S3, and
-the worker reads the object back row by row.
+with Gunicorn behind nginx); PAYROLL_TIER says which: `web_application` (sign-in, the page, uploads) or
+`worker_application` (the jobs sqsd posts from localhost). The web tier has no worker route at all, and the worker
+tier no page. Nothing here ever holds a whole file: the upload is checked as it streams to S3, and the worker reads
+the object back row by row.
 
-Settings come from environment properties: UPLOADS_BUCKET, JOBS_QUEUE_URL, SENDER_EMAIL, and optionally
+Every web request but the health check needs a signed-in user (signin.py): a browser is sent to sign in, an API call
+gets 401. The result email goes to the signed-in user's verified address, never to one typed into the request.
+
+Settings come from environment properties: PAYROLL_TIER, UPLOADS_BUCKET, JOBS_QUEUE_URL, SENDER_EMAIL, the sign-in's
+(OIDC_ISSUER, OIDC_CLIENT_ID, PUBLIC_URL, SIGNIN_PARAMETER: see signin.py), and optionally
 MAX_UPLOAD_BYTES (web), JOB_TIMEOUT_SECONDS (both; also read by gunicorn.conf.py) and MAX_RECEIVE_COUNT
 (worker: the queue's maxReceiveCount, so the last attempt can tell the uploader). boto3 finds credentials, region
 and (for local runs) AWS_ENDPOINT_URL itself.
@@ -27,6 +33,7 @@ from urllib.parse import parse_qs
 
 import boto3
 import payroll_csv
+import signin
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import ClientError
@@ -223,9 +230,12 @@ def read_header(body: BinaryIO, length: int) -> tuple[bytes, str]:
 
 
 def upload(environ: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    email = _query(environ).get("email") or environ.get("HTTP_X_NOTIFY_EMAIL", "")
+    # The signed-in user's verified address (the router let only a signed-in request through): nothing the request
+    # itself says decides who is emailed.
+    user: signin.User = environ["payroll.user"]
+    email = user.email
     if not _EMAIL.fullmatch(email):
-        raise BadRequestError("give the address to notify as ?email=name@example.com")
+        raise BadRequestError("your account's email address cannot receive the result: ask an administrator")
     content_type = environ.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
     if content_type not in ("text/csv", "application/csv", "text/plain"):
         raise BadRequestError(
@@ -260,7 +270,7 @@ def upload(environ: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         QueueUrl=setting("JOBS_QUEUE_URL"),
         MessageBody=json.dumps({"jobId": job_id, "bucket": bucket, "key": key, "email": email}),
     )
-    log.info("queued job %s (%d bytes, %s)", job_id, stream.size, stream.encoding)
+    log.info("queued job %s for %s (%d bytes, %s)", job_id, user.subject, stream.size, stream.encoding)
     return "202 Accepted", {
         "jobId": job_id,
         "status": "queued",
@@ -521,9 +531,8 @@ FORM = """<!doctype html>
 <body>
 <h1>Upload the payroll</h1>
 <p>A CSV file of at most {limit_text} whose first line is <code>{header}</code> (columns separated by
-<code>,</code> or <code>;</code>). You get an email when it has been checked.</p>
+<code>,</code> or <code>;</code>). When it has been checked, the result is emailed to you at {email}.</p>
 <form id="upload" data-max-bytes="{limit}">
-  <label>Your email <input type="email" name="email" required></label><br>
   <label>Payroll file <input type="file" name="file" accept=".csv,text/csv" required></label><br>
   <button type="submit">Upload</button>
 </form>
@@ -542,29 +551,23 @@ def _respond(start_response: StartResponse, status: str, body: bytes, content_ty
     return [body]
 
 
-def page() -> bytes:
+def page(user: signin.User) -> bytes:
     limit = max_upload_bytes()
     return FORM.format(
-        header=html.escape(payroll_csv.HEADER_LINE), limit=limit, limit_text=f"{limit / MiB:g} MiB"
+        header=html.escape(payroll_csv.HEADER_LINE),
+        limit=limit,
+        limit_text=f"{limit / MiB:g} MiB",
+        email=html.escape(user.email),
     ).encode()
 
 
-def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-    method, path = environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", "/")
-    routes: dict[tuple[str, str], Callable[[dict[str, Any]], tuple[str, dict[str, Any]]]] = {
-        ("POST", "/uploads"): upload,
-        ("POST", "/tasks/payroll"): task,
-    }
-    if (method, path) == ("GET", "/"):
-        return _respond(start_response, "200 OK", page(), "text/html; charset=utf-8")
-    if (method, path) == ("GET", "/upload.js"):
-        script = (APP_DIR / "upload.js").read_bytes()
-        return _respond(start_response, "200 OK", script, "text/javascript; charset=utf-8")
-    if (method, path) == ("GET", "/health"):
-        return _respond(start_response, "200 OK", b'{"status": "ok"}', "application/json")
-    handler = routes.get((method, path))
-    if handler is None:
-        return _respond(start_response, "404 Not Found", b'{"error": "not found"}', "application/json")
+Handler = Callable[[dict[str, Any]], tuple[str, dict[str, Any]]]
+JSON = "application/json"
+
+
+def _answer(
+    start_response: StartResponse, method: str, path: str, handler: Handler, environ: dict[str, Any]
+) -> list[bytes]:
     try:
         status, answer = handler(environ)
     except BadRequestError as exc:
@@ -575,7 +578,85 @@ def application(environ: dict[str, Any], start_response: StartResponse) -> Itera
         # Anything else may pass on a retry (S3 or SES briefly unavailable): 500 makes sqsd deliver it again.
         log.exception("%s %s failed", method, path)
         status, answer = "500 Internal Server Error", {"error": "internal error; the request can be retried"}
-    return _respond(start_response, status, json.dumps(answer).encode(), "application/json")
+    return _respond(start_response, status, json.dumps(answer).encode(), JSON)
+
+
+def _redirect(start_response: StartResponse, location: str, *cookies: tuple[str, str]) -> list[bytes]:
+    start_response(
+        "303 See Other", [("Location", location), ("Cache-Control", "no-store"), ("Content-Length", "0"), *cookies]
+    )
+    return [b""]
+
+
+@cache
+def sign_in() -> signin.SignIn:
+    """The sign-in (its secret read from Parameter Store once per process)."""
+    return signin.SignIn.from_environment()
+
+
+def _wants_page(environ: dict[str, Any]) -> bool:
+    """A browser navigating (sent to sign in), rather than a script calling the API (answered 401)."""
+    return environ.get("REQUEST_METHOD") == "GET" and "text/html" in environ.get("HTTP_ACCEPT", "")
+
+
+def web_application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+    """The web tier: the health check is open; everything else needs a signed-in user."""
+    method, path = environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", "/")
+    if (method, path) == ("GET", "/health"):
+        return _respond(start_response, "200 OK", b'{"status": "ok"}', JSON)
+    if (method, path) == ("GET", signin.CALLBACK_PATH):
+        try:
+            signed_in, next_path, cookies = sign_in().finish(_query(environ), signin.cookies(environ))
+        except signin.SignInError as exc:
+            log.warning("sign-in refused: %s", exc)
+            body = json.dumps({"error": f"not signed in: {exc}; open the page again to sign in"}).encode()
+            start_response(
+                "401 Unauthorized",
+                [
+                    ("Content-Type", JSON),
+                    ("Content-Length", str(len(body))),
+                    signin.clear_cookie(signin.PENDING_COOKIE),
+                ],
+            )
+            return [body]
+        log.info("signed in %s", signed_in.subject)
+        return _redirect(start_response, next_path, *cookies)
+    if path == "/auth/signed-out":
+        return _respond(start_response, "200 OK", b"<!doctype html><p>You are signed out.</p>", "text/html")
+
+    user = sign_in().user(signin.cookies(environ))
+    if user is None:
+        if _wants_page(environ):
+            location, pending = sign_in().start(path)
+            return _redirect(start_response, location, pending)
+        body = b'{"error": "sign in first: open the payroll page in a browser"}'
+        start_response("401 Unauthorized", [("Content-Type", JSON), ("Content-Length", str(len(body)))])
+        return [body]
+    environ["payroll.user"] = user
+    if (method, path) == ("GET", "/"):
+        return _respond(start_response, "200 OK", page(user), "text/html; charset=utf-8")
+    if (method, path) == ("GET", "/upload.js"):
+        script = (APP_DIR / "upload.js").read_bytes()
+        return _respond(start_response, "200 OK", script, "text/javascript; charset=utf-8")
+    if (method, path) == ("POST", "/uploads"):
+        return _answer(start_response, method, path, upload, environ)
+    return _respond(start_response, "404 Not Found", b'{"error": "not found"}', JSON)
+
+
+def worker_application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+    """The worker tier: only sqsd's job posts (it has no load balancer; sqsd posts from the instance itself)."""
+    method, path = environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", "/")
+    if (method, path) == ("GET", "/health"):
+        return _respond(start_response, "200 OK", b'{"status": "ok"}', JSON)
+    if (method, path) == ("POST", "/tasks/payroll"):
+        return _answer(start_response, method, path, task, environ)
+    return _respond(start_response, "404 Not Found", b'{"error": "not found"}', JSON)
+
+
+def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+    """PAYROLL_TIER=worker serves the worker tier; anything else the web tier, which has no worker route."""
+    tier = worker_application if os.environ.get("PAYROLL_TIER") == "worker" else web_application
+    return tier(environ, start_response)
 
 
 if __name__ == "__main__":

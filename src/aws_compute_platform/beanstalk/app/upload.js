@@ -40,6 +40,9 @@ function describeAnswer(status, bodyText, maxBytes) {
     }
     return { ok: true, message: message };
   }
+  if (status === 401) {
+    return { ok: false, message: "Not uploaded: your sign-in has ended. Reload the page to sign in again." };
+  }
   if (status === 413) {
     return {
       ok: false,
@@ -87,7 +90,8 @@ function show(ui, outcome) {
   ui.status.dataset.outcome = outcome.ok ? "ok" : "error";
 }
 
-// One upload: ui = {email, file, maxBytes, button, status}; fetchImpl is window.fetch or a test double.
+// One upload: ui = {file, maxBytes, button, status}; fetchImpl is window.fetch or a test double. The result goes to
+// the signed-in user's own address: the request names no recipient.
 async function submitUpload(ui, fetchImpl) {
   if (ui.button.disabled) {
     return; // an upload is running (Enter pressed again)
@@ -102,7 +106,7 @@ async function submitUpload(ui, fetchImpl) {
   try {
     let response;
     try {
-      response = await fetchImpl("/uploads?email=" + encodeURIComponent(ui.email), {
+      response = await fetchImpl("/uploads", {
         method: "POST",
         headers: { "Content-Type": "text/csv" },
         body: ui.file,
@@ -129,7 +133,6 @@ if (typeof document !== "undefined") {
     event.preventDefault();
     submitUpload(
       {
-        email: form.email.value,
         file: form.file.files[0],
         maxBytes: Number(form.dataset.maxBytes),
         button: form.querySelector("button"),
