@@ -24,6 +24,7 @@ from aws_compute_platform.foundation.encryption import EncryptionArgs
 from aws_compute_platform.foundation.images import DEFAULT_TRUSTED_OWNERS, TrustedImageOwners
 from aws_compute_platform.foundation.network import NetworkArgs
 from aws_compute_platform.lightsail.args import LightsailArgs, zone_problems
+from aws_compute_platform.operations.args import AlertsArgs
 from aws_compute_platform.serverless.args import ServerlessApiArgs
 from aws_compute_platform.servers.args import ServerArgs, stack_problems
 from aws_compute_platform.wordpress.args import WordPressArgs
@@ -101,6 +102,8 @@ class StackSettings(ArgsModel):
     serverless: ServerlessApiArgs = Field(default_factory=ServerlessApiArgs)
     """The purchase-order API on API Gateway and Lambda."""
     lightsail: LightsailArgs = Field(default_factory=LightsailArgs)
+    alerts: AlertsArgs = Field(default_factory=AlertsArgs)
+    """Who is emailed when an alarm goes off or recovers, who is reminded of pending orders, and the thresholds."""
 
     @field_validator("domain")
     @classmethod
@@ -183,6 +186,7 @@ class Settings:
     serverless: ServerlessApiArgs
     wordpress: WordPressArgs
     beanstalk: BeanstalkArgs
+    alerts: AlertsArgs
 
     @property
     def name_prefix(self) -> str:
@@ -246,6 +250,7 @@ def parse_settings(project: str, stack: str, region: str | None, config: Mapping
         serverless=root.serverless,
         wordpress=root.wordpress,
         beanstalk=root.beanstalk,
+        alerts=root.alerts,
     )
 
 
