@@ -120,7 +120,6 @@ if settings.serverless.enabled:
     orders = ServerlessApi(
         f"{prefix}-orders", settings.serverless, key_arn=key.arn, tags=tags, approvers_topic_arn=approvers.arn
     )
-    pulumi.export("ordersApproversTopicArn", approvers.arn)
     watches.append(
         OrdersWatch(
             f"{prefix}-orders",
@@ -144,5 +143,4 @@ if settings.lightsail.enabled:
 
 # One dashboard for the stack: a row per component that is watched.
 dashboard = StackDashboard(prefix, watches, region=settings.region)
-pulumi.export("alertsTopicArn", alerts.arn)
 pulumi.export("dashboardUrl", dashboard.url)

@@ -230,6 +230,8 @@ def _queue(name: str, physical: str, region: str, inputs: dict[str, Any]) -> dic
 def _rds(name: str, physical: str, region: str, inputs: dict[str, Any]) -> dict[str, Any]:
     host = f"{physical}.c0example.{region}.rds.amazonaws.com"
     return {
+        # The provider autonames the DB instance identifier (the name alarms and the console know it by).
+        "identifier": inputs.get("identifier") or physical,
         "address": host,
         "endpoint": f"{host}:3306",
         "port": 3306,

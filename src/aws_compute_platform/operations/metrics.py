@@ -59,6 +59,7 @@ def _m(
     statistics: set[str],
     dimension_sets: list[set[str]],
     missing: TreatMissing,
+    *,
     unit: str = "",
 ) -> Metric:
     return Metric(namespace, name, frozenset(statistics), tuple(frozenset(d) for d in dimension_sets), missing, unit)
@@ -71,25 +72,25 @@ _COUNT = {"Sum"}
 
 _ENTRIES = [
     # Application Load Balancer: counts are published only when non-zero, so no data is zero (notBreaching).
-    _m(_ALB, "RequestCount", _COUNT, [_LB, _TG], "notBreaching", "Count"),
-    _m(_ALB, "HTTPCode_Target_5XX_Count", _COUNT, [_LB, _TG], "notBreaching", "Count"),
-    _m(_ALB, "HTTPCode_ELB_5XX_Count", _COUNT, [_LB], "notBreaching", "Count"),
-    _m(_ALB, "TargetResponseTime", {"Average", *PERCENTILES}, [_LB, _TG], "notBreaching", "Seconds"),
+    _m(_ALB, "RequestCount", _COUNT, [_LB, _TG], "notBreaching", unit="Count"),
+    _m(_ALB, "HTTPCode_Target_5XX_Count", _COUNT, [_LB, _TG], "notBreaching", unit="Count"),
+    _m(_ALB, "HTTPCode_ELB_5XX_Count", _COUNT, [_LB], "notBreaching", unit="Count"),
+    _m(_ALB, "TargetResponseTime", {"Average", *PERCENTILES}, [_LB, _TG], "notBreaching", unit="Seconds"),
     # Host counts are gauges per target group: a missing value means the load balancer stopped reporting.
-    _m(_ALB, "UnHealthyHostCount", {"Maximum", "Average", "Minimum"}, [_TG], "missing", "Count"),
-    _m(_ALB, "HealthyHostCount", {"Minimum", "Average", "Maximum"}, [_TG], "breaching", "Count"),
+    _m(_ALB, "UnHealthyHostCount", {"Maximum", "Average", "Minimum"}, [_TG], "missing", unit="Count"),
+    _m(_ALB, "HealthyHostCount", {"Minimum", "Average", "Maximum"}, [_TG], "breaching", unit="Count"),
     # CloudFront: published in us-east-1 only, with Region=Global.
-    _m("AWS/CloudFront", "Requests", _COUNT, [{"DistributionId", "Region"}], "notBreaching", "None"),
-    _m("AWS/CloudFront", "5xxErrorRate", {"Average"}, [{"DistributionId", "Region"}], "notBreaching", "Percent"),
-    _m("AWS/CloudFront", "TotalErrorRate", {"Average"}, [{"DistributionId", "Region"}], "notBreaching", "Percent"),
+    _m("AWS/CloudFront", "Requests", _COUNT, [{"DistributionId", "Region"}], "notBreaching", unit="None"),
+    _m("AWS/CloudFront", "5xxErrorRate", {"Average"}, [{"DistributionId", "Region"}], "notBreaching", unit="Percent"),
+    _m("AWS/CloudFront", "TotalErrorRate", {"Average"}, [{"DistributionId", "Region"}], "notBreaching", unit="Percent"),
     # RDS: reported every minute while the instance runs; a gap keeps the last state.
-    _m("AWS/RDS", "CPUUtilization", {"Average", "Maximum"}, [{"DBInstanceIdentifier"}], "missing", "Percent"),
-    _m("AWS/RDS", "FreeStorageSpace", {"Minimum", "Average"}, [{"DBInstanceIdentifier"}], "missing", "Bytes"),
-    _m("AWS/RDS", "FreeableMemory", {"Minimum", "Average"}, [{"DBInstanceIdentifier"}], "missing", "Bytes"),
-    _m("AWS/RDS", "DatabaseConnections", {"Maximum", "Average"}, [{"DBInstanceIdentifier"}], "missing", "Count"),
+    _m("AWS/RDS", "CPUUtilization", {"Average", "Maximum"}, [{"DBInstanceIdentifier"}], "missing", unit="Percent"),
+    _m("AWS/RDS", "FreeStorageSpace", {"Minimum", "Average"}, [{"DBInstanceIdentifier"}], "missing", unit="Bytes"),
+    _m("AWS/RDS", "FreeableMemory", {"Minimum", "Average"}, [{"DBInstanceIdentifier"}], "missing", unit="Bytes"),
+    _m("AWS/RDS", "DatabaseConnections", {"Maximum", "Average"}, [{"DBInstanceIdentifier"}], "missing", unit="Count"),
     # EFS: charted only.
-    _m("AWS/EFS", "PercentIOLimit", {"Maximum", "Average"}, [{"FileSystemId"}], "missing", "Percent"),
-    _m("AWS/EFS", "ClientConnections", _COUNT, [{"FileSystemId"}], "missing", "Count"),
+    _m("AWS/EFS", "PercentIOLimit", {"Maximum", "Average"}, [{"FileSystemId"}], "missing", unit="Percent"),
+    _m("AWS/EFS", "ClientConnections", _COUNT, [{"FileSystemId"}], "missing", unit="Count"),
     # SQS: sampled every minute while a queue is active; a queue left empty and unused for hours may stop
     # reporting ("inactive queues"), and an empty queue is what silence means here.
     _m(
@@ -98,21 +99,35 @@ _ENTRIES = [
         {"Maximum", "Average"},
         [{"QueueName"}],
         "notBreaching",
-        "Count",
+        unit="Count",
     ),
-    _m("AWS/SQS", "ApproximateAgeOfOldestMessage", {"Maximum"}, [{"QueueName"}], "notBreaching", "Seconds"),
-    _m("AWS/SQS", "NumberOfMessagesSent", _COUNT, [{"QueueName"}], "notBreaching", "Count"),
+    _m("AWS/SQS", "ApproximateAgeOfOldestMessage", {"Maximum"}, [{"QueueName"}], "notBreaching", unit="Seconds"),
+    _m("AWS/SQS", "NumberOfMessagesSent", _COUNT, [{"QueueName"}], "notBreaching", unit="Count"),
     # Lambda: published only for invocations; no invocations means no errors.
-    _m("AWS/Lambda", "Invocations", _COUNT, [{"FunctionName"}, {"FunctionName", "Resource"}], "notBreaching", "Count"),
-    _m("AWS/Lambda", "Errors", _COUNT, [{"FunctionName"}, {"FunctionName", "Resource"}], "notBreaching", "Count"),
-    _m("AWS/Lambda", "Throttles", _COUNT, [{"FunctionName"}, {"FunctionName", "Resource"}], "notBreaching", "Count"),
+    _m(
+        "AWS/Lambda",
+        "Invocations",
+        _COUNT,
+        [{"FunctionName"}, {"FunctionName", "Resource"}],
+        "notBreaching",
+        unit="Count",
+    ),
+    _m("AWS/Lambda", "Errors", _COUNT, [{"FunctionName"}, {"FunctionName", "Resource"}], "notBreaching", unit="Count"),
+    _m(
+        "AWS/Lambda",
+        "Throttles",
+        _COUNT,
+        [{"FunctionName"}, {"FunctionName", "Resource"}],
+        "notBreaching",
+        unit="Count",
+    ),
     _m(
         "AWS/Lambda",
         "Duration",
         {"Average", "Maximum", *PERCENTILES},
         [{"FunctionName"}, {"FunctionName", "Resource"}],
         "notBreaching",
-        "Milliseconds",
+        unit="Milliseconds",
     ),
     _m(
         "AWS/Lambda",
@@ -120,19 +135,19 @@ _ENTRIES = [
         {"Maximum"},
         [{"FunctionName"}, {"FunctionName", "Resource"}],
         "notBreaching",
-        "Count",
+        unit="Count",
     ),
     # API Gateway HTTP APIs (the same namespace as REST APIs, but ApiId/Stage dimensions and `4xx`/`5xx` names).
-    _m("AWS/ApiGateway", "Count", _COUNT, [{"ApiId"}, {"ApiId", "Stage"}], "notBreaching", "Count"),
-    _m("AWS/ApiGateway", "4xx", _COUNT, [{"ApiId"}, {"ApiId", "Stage"}], "notBreaching", "Count"),
-    _m("AWS/ApiGateway", "5xx", _COUNT, [{"ApiId"}, {"ApiId", "Stage"}], "notBreaching", "Count"),
+    _m("AWS/ApiGateway", "Count", _COUNT, [{"ApiId"}, {"ApiId", "Stage"}], "notBreaching", unit="Count"),
+    _m("AWS/ApiGateway", "4xx", _COUNT, [{"ApiId"}, {"ApiId", "Stage"}], "notBreaching", unit="Count"),
+    _m("AWS/ApiGateway", "5xx", _COUNT, [{"ApiId"}, {"ApiId", "Stage"}], "notBreaching", unit="Count"),
     _m(
         "AWS/ApiGateway",
         "Latency",
         {"Average", *PERCENTILES},
         [{"ApiId"}, {"ApiId", "Stage"}],
         "notBreaching",
-        "Milliseconds",
+        unit="Milliseconds",
     ),
     # DynamoDB: throttle events per table and per global secondary index; published only when they happen.
     _m(
@@ -141,7 +156,7 @@ _ENTRIES = [
         _COUNT,
         [{"TableName"}, {"TableName", "GlobalSecondaryIndexName"}],
         "notBreaching",
-        "Count",
+        unit="Count",
     ),
     _m(
         "AWS/DynamoDB",
@@ -149,7 +164,7 @@ _ENTRIES = [
         _COUNT,
         [{"TableName"}, {"TableName", "GlobalSecondaryIndexName"}],
         "notBreaching",
-        "Count",
+        unit="Count",
     ),
     _m(
         "AWS/DynamoDB",
@@ -157,7 +172,7 @@ _ENTRIES = [
         _COUNT,
         [{"TableName"}, {"TableName", "GlobalSecondaryIndexName"}],
         "notBreaching",
-        "Count",
+        unit="Count",
     ),
     _m(
         "AWS/DynamoDB",
@@ -165,16 +180,16 @@ _ENTRIES = [
         _COUNT,
         [{"TableName"}, {"TableName", "GlobalSecondaryIndexName"}],
         "notBreaching",
-        "Count",
+        unit="Count",
     ),
     # EC2 status checks (0 passed, 1 failed), every minute at no charge; no data while the instance is stopped.
-    _m("AWS/EC2", "StatusCheckFailed_System", {"Maximum"}, [{"InstanceId"}], "missing", "Count"),
-    _m("AWS/EC2", "StatusCheckFailed_Instance", {"Maximum"}, [{"InstanceId"}], "missing", "Count"),
+    _m("AWS/EC2", "StatusCheckFailed_System", {"Maximum"}, [{"InstanceId"}], "missing", unit="Count"),
+    _m("AWS/EC2", "StatusCheckFailed_Instance", {"Maximum"}, [{"InstanceId"}], "missing", unit="Count"),
     _m("AWS/EC2", "CPUUtilization", {"Average", "Maximum"}, [{"InstanceId"}, {"AutoScalingGroupName"}], "missing"),
     # NAT gateway: counts, zero when nothing goes wrong.
-    _m("AWS/NATGateway", "ErrorPortAllocation", _COUNT, [{"NatGatewayId"}], "notBreaching", "Count"),
-    _m("AWS/NATGateway", "PacketsDropCount", _COUNT, [{"NatGatewayId"}], "notBreaching", "Count"),
-    _m("AWS/NATGateway", "ActiveConnectionCount", {"Maximum"}, [{"NatGatewayId"}], "notBreaching", "Count"),
+    _m("AWS/NATGateway", "ErrorPortAllocation", _COUNT, [{"NatGatewayId"}], "notBreaching", unit="Count"),
+    _m("AWS/NATGateway", "PacketsDropCount", _COUNT, [{"NatGatewayId"}], "notBreaching", unit="Count"),
+    _m("AWS/NATGateway", "ActiveConnectionCount", {"Maximum"}, [{"NatGatewayId"}], "notBreaching", unit="Count"),
     # Elastic Beanstalk enhanced health: EnvironmentHealth is published by enhanced health itself (0 OK, 1 Info,
     # 5 Unknown, 10 No data, 15 Warning, 20 Degraded, 25 Severe); the request counts only when the ConfigDocument
     # option names them. A health metric that stops arriving means the environment stopped reporting: breaching.

@@ -70,8 +70,8 @@ class OrdersWatch(ComponentWatch):
             Watch(SQS, "ApproximateNumberOfMessagesVisible", "Maximum", failed),
             threshold=1,
         )
-        table = {"TableName": api.table.name}
-        index = {**table, "GlobalSecondaryIndexName": STATUS_INDEX}
+        table: dict[str, pulumi.Input[str]] = {"TableName": api.table.name}
+        index: dict[str, pulumi.Input[str]] = {**table, "GlobalSecondaryIndexName": STATUS_INDEX}
         throttles = [
             Watch(DDB, metric_name, "Sum", dims)
             for dims in (table, index)

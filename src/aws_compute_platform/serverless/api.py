@@ -56,6 +56,7 @@ class ServerlessApi(pulumi.ComponentResource):
         key_arn: pulumi.Input[str],
         tags: Mapping[str, str],
         opts: pulumi.ResourceOptions | None = None,
+        *,
         approvers_topic_arn: pulumi.Input[str] | None = None,
     ) -> None:
         super().__init__("acp:serverless:ServerlessApi", name, None, opts)
@@ -92,7 +93,11 @@ class ServerlessApi(pulumi.ComponentResource):
                     "TABLE_NAME": self.table.name,
                     "DOCUMENTS_BUCKET": self.documents.bucket,
                     "REMIND_AFTER_DAYS": str(args.remind_after_days),
-                    **({"APPROVERS_TOPIC_ARN": approvers_topic_arn} if self._reminds(fn_name) else {}),
+                    **(
+                        {"APPROVERS_TOPIC_ARN": approvers_topic_arn}
+                        if approvers_topic_arn is not None and self._reminds(fn_name)
+                        else {}
+                    ),
                 },
                 grants=self._grants(fn_name),
                 key_arn=key_arn,
