@@ -33,6 +33,7 @@ DEFAULTS: dict[str, tuple[float, str]] = {
     "efs.readGbPerMonth": (10, "GB read from each Elastic Throughput file system"),
     "efs.writeGbPerMonth": (2, "GB written to each Elastic Throughput file system"),
     "ses.emailsPerMonth": (1_000, "emails sent through each SES identity"),
+    "sns.messagesPerMonth": (100, "messages published to each SNS topic (alarm notifications, reminders)"),
     "lightsail.snapshotGb": (20, "GB of automatic snapshots kept for each Lightsail instance that takes them"),
 }
 

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from aws_compute_platform.config import SettingsError
+from aws_compute_platform.operations.alarms import Watch
 from aws_compute_platform.operations.args import AlertsArgs
 from aws_compute_platform.operations.metrics import TABLE, UnknownMetricError, metric
-from aws_compute_platform.operations.alarms import Watch
 from plan import Plan, PlannedResource
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
@@ -93,7 +93,9 @@ def test_every_dead_letter_queue_has_an_alarm_on_any_message(stack_plan: Plan) -
             if a.get("metricName") == "ApproximateNumberOfMessagesVisible"
         ]
         assert found, name
-        assert all(a.get("threshold") == 1 and a.get("comparisonOperator") == "GreaterThanOrEqualToThreshold" for a in found)
+        assert all(
+            a.get("threshold") == 1 and a.get("comparisonOperator") == "GreaterThanOrEqualToThreshold" for a in found
+        )
 
 
 def test_the_payroll_queue_alarms_when_its_oldest_job_is_older_than_a_job_may_run(stack_plan: Plan) -> None:
@@ -104,9 +106,7 @@ def test_the_payroll_queue_alarms_when_its_oldest_job_is_older_than_a_job_may_ru
         for s in worker.get("settings")
         if s["namespace"] == "aws:elasticbeanstalk:sqsd" and s["name"] == "InactivityTimeout"
     )
-    queue_url = next(
-        s["value"] for s in worker.get("settings") if s["name"] == "WorkerQueueURL"
-    )
+    queue_url = next(s["value"] for s in worker.get("settings") if s["name"] == "WorkerQueueURL")
     queue = next(q for q in stack_plan.of_type("aws:sqs/queue:Queue") if q.outputs["url"] == queue_url)
     [age] = [
         a
@@ -120,7 +120,9 @@ def test_every_function_has_an_errors_and_a_throttles_alarm(stack_plan: Plan) ->
     functions = stack_plan.of_type("aws:lambda/function:Function")
     assert functions
     for function in functions:
-        watched = {a.get("metricName") for a in watching(stack_plan, "AWS/Lambda", "FunctionName", output(function, "name"))}
+        watched = {
+            a.get("metricName") for a in watching(stack_plan, "AWS/Lambda", "FunctionName", output(function, "name"))
+        }
         assert {"Errors", "Throttles"} <= watched, function.name
 
 
@@ -183,7 +185,9 @@ def test_every_server_recovers_from_a_failed_system_check_and_reports_a_failed_i
     stack_plan: Plan,
 ) -> None:
     for server in stack_plan.of_type("aws:ec2/instance:Instance"):
-        found = {a.get("metricName"): a for a in watching(stack_plan, "AWS/EC2", "InstanceId", stack_plan.id_of(server))}
+        found = {
+            a.get("metricName"): a for a in watching(stack_plan, "AWS/EC2", "InstanceId", stack_plan.id_of(server))
+        }
         assert set(found) == {"StatusCheckFailed_System", "StatusCheckFailed_Instance"}, server.name
         assert "arn:aws:automate:us-east-1:ec2:recover" in found["StatusCheckFailed_System"].get("alarmActions")
         assert not any(":ec2:" in a for a in found["StatusCheckFailed_Instance"].get("alarmActions"))
@@ -193,7 +197,9 @@ def test_every_nat_gateway_is_watched_for_port_allocation_errors_and_dropped_pac
     nats = stack_plan.of_type("aws:ec2/natGateway:NatGateway")
     assert nats
     for nat in nats:
-        watched = {a.get("metricName") for a in watching(stack_plan, "AWS/NATGateway", "NatGatewayId", stack_plan.id_of(nat))}
+        watched = {
+            a.get("metricName") for a in watching(stack_plan, "AWS/NATGateway", "NatGatewayId", stack_plan.id_of(nat))
+        }
         assert watched == {"ErrorPortAllocation", "PacketsDropCount"}, nat.name
 
 
@@ -251,9 +257,8 @@ def stack_names(plan: Plan) -> dict[str, set[str]]:
     }
 
 
-def assert_documented_metric_of_the_stack(
-    plan: Plan, namespace: str, name: str, statistic: str, dimensions: dict[str, Any], where: str
-) -> None:
+def assert_documented_metric_of_the_stack(plan: Plan, read: tuple[str, str, str, dict[str, Any]], where: str) -> None:
+    namespace, name, statistic, dimensions = read
     spec = TABLE.get((namespace, name))
     assert spec is not None, f"{where}: {namespace} {name} is not in the metric table"
     assert statistic in spec.statistics, f"{where}: {statistic} of {name}"
@@ -268,7 +273,7 @@ def test_every_alarm_reads_documented_metrics_of_the_stacks_own_resources(stack_
         read = list(metrics_of(alarm))
         assert read, alarm.name
         for namespace, name, statistic, dimensions in read:
-            assert_documented_metric_of_the_stack(stack_plan, namespace, name, statistic, dimensions, alarm.name)
+            assert_documented_metric_of_the_stack(stack_plan, (namespace, name, statistic, dimensions), alarm.name)
 
 
 def test_alarm_names_say_which_stack_and_what_broke(stack_plan: Plan) -> None:
@@ -305,7 +310,9 @@ def test_the_stack_key_lets_cloudwatch_alarms_publish_to_encrypted_topics_of_thi
 
 def test_only_this_accounts_alarms_may_publish_to_the_alert_topic(stack_plan: Plan) -> None:
     topic = alert_topic(stack_plan)
-    [policy] = [p for p in stack_plan.of_type("aws:sns/topicPolicy:TopicPolicy") if p.get("arn") == topic_arn(stack_plan, topic)]
+    [policy] = [
+        p for p in stack_plan.of_type("aws:sns/topicPolicy:TopicPolicy") if p.get("arn") == topic_arn(stack_plan, topic)
+    ]
     statements = json.loads(policy.get("policy"))["Statement"]
     [alarms_may] = [s for s in statements if s.get("Principal", {}) != "*" and s["Principal"].get("Service")]
     assert alarms_may["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
@@ -383,18 +390,21 @@ def test_the_dashboard_draws_only_documented_metrics_of_the_stack(stack_plan: Pl
             namespace, name, *pairs, rendering = row
             dimensions = dict(zip(pairs[::2], pairs[1::2], strict=True))
             where = widget["properties"]["title"]
-            assert_documented_metric_of_the_stack(stack_plan, namespace, name, rendering["stat"], dimensions, where)
+            read = (namespace, name, rendering["stat"], dimensions)
+            assert_documented_metric_of_the_stack(stack_plan, read, where)
 
 
 def test_the_dashboard_has_a_row_per_component_and_stays_on_the_grid(stack_plan: Plan) -> None:
     widgets = dashboard(stack_plan)["widgets"]
     headings = [w["properties"]["markdown"] for w in widgets if w["type"] == "text"]
     expected = {"## Network", "## WordPress", "## Payroll", "## Purchase orders"}
-    expected |= {f"## Server {s.get('tags')['Name'].split('-')[-1]}" for s in stack_plan.of_type("aws:ec2/instance:Instance")}
+    expected |= {
+        f"## Server {s.get('tags')['Name'].split('-')[-1]}" for s in stack_plan.of_type("aws:ec2/instance:Instance")
+    }
     assert set(headings) == expected
     cells = set()
     for w in widgets:
-        assert 0 <= w["x"] and w["x"] + w["width"] <= 24
+        assert w["x"] >= 0 and w["x"] + w["width"] <= 24
         for dx in range(w["width"]):
             for dy in range(w["height"]):
                 assert (w["x"] + dx, w["y"] + dy) not in cells, "widgets overlap"
