@@ -14,9 +14,13 @@ import pytest
 
 from aws_compute_platform.config import SettingsError
 from aws_compute_platform.operations.alarms import Watch
-from aws_compute_platform.operations.args import AlertsArgs
+from aws_compute_platform.operations.alerts import AlertTopic
+from aws_compute_platform.operations.args import AlertsArgs, WordPressThresholds
+from aws_compute_platform.operations.dashboard import StackDashboard
 from aws_compute_platform.operations.metrics import TABLE, UnknownMetricError, metric
-from plan import Plan, PlannedResource
+from aws_compute_platform.operations.watch import ComponentWatch
+from aws_compute_platform.operations.wordpress import watch_distribution
+from plan import Plan, PlannedResource, run_program
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 TOPIC = "aws:sns/topic:Topic"
@@ -376,10 +380,15 @@ def test_only_the_reminder_function_may_publish_to_the_approvers_topic(stack_pla
 # -- the dashboard -----------------------------------------------------------------------------------------------------
 
 
+def dashboard_body(plan: Plan) -> dict[str, Any]:
+    [board] = plan.of_type("aws:cloudwatch/dashboard:Dashboard")
+    return dict(json.loads(board.get("dashboardBody")))
+
+
 def dashboard(plan: Plan) -> dict[str, Any]:
     [board] = plan.of_type("aws:cloudwatch/dashboard:Dashboard")
     assert board.get("dashboardName") == f"aws-compute-platform-{plan.stack}"
-    return dict(json.loads(board.get("dashboardBody")))
+    return dashboard_body(plan)
 
 
 def test_the_dashboard_draws_only_documented_metrics_of_the_stack(stack_plan: Plan) -> None:
@@ -423,3 +432,32 @@ def test_a_disabled_component_has_no_alarms_and_no_row(plan_with: Callable[..., 
     headings = [w["properties"]["markdown"] for w in dashboard(plan)["widgets"] if w["type"] == "text"]
     assert "## Purchase orders" not in headings
     assert not [t for t in plan.of_type(TOPIC) if t.name.endswith("-approvers")]
+
+
+# -- the CDN, once the fleet has a distribution ---------------------------------------------------------------------
+
+
+def _distribution_watch(region: str) -> Plan:
+    def program() -> None:
+        topic = AlertTopic("alerts", emails=["ops@example.org"], key_arn="arn:aws:kms:us-east-1:1:key/k", tags={})
+        watch = ComponentWatch("WordPressWatch", "site", topic=topic, tags={})
+        watch_distribution(watch, "E2EXAMPLE", WordPressThresholds(), region=region)
+        StackDashboard("board", [watch], region=region)
+
+    return run_program(program, config={"aws:region": region})
+
+
+def test_a_distribution_gets_a_5xx_rate_alarm_in_us_east_1_where_its_metrics_are() -> None:
+    plan = _distribution_watch("us-east-1")
+    [alarm] = alarms(plan)
+    assert (alarm.get("namespace"), alarm.get("metricName")) == ("AWS/CloudFront", "5xxErrorRate")
+    assert alarm.get("dimensions") == {"DistributionId": "E2EXAMPLE", "Region": "Global"}
+    assert alarm.get("threshold") == WordPressThresholds().cdn_error_rate_percent
+
+
+def test_outside_us_east_1_the_distribution_is_drawn_but_not_alarmed_and_the_program_says_so() -> None:
+    plan = _distribution_watch("eu-west-1")
+    assert not alarms(plan)
+    assert any("CloudFront" in w for w in plan.warnings)
+    [graph] = [w for w in dashboard_body(plan)["widgets"] if w["type"] == "metric"]
+    assert graph["properties"]["region"] == "us-east-1"

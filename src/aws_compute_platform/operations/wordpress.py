@@ -150,42 +150,43 @@ class WordPressWatch(ComponentWatch):
         # The CDN alarm, once the fleet has a distribution (added with the WordPress edge).
         distribution_id = getattr(fleet, "distribution_id", None)
         if distribution_id is not None:
-            self.cdn(distribution_id, thresholds, region=region)
+            watch_distribution(self, distribution_id, thresholds, region=region)
 
     @staticmethod
     def _db_space(db: dict[str, pulumi.Input[str]]) -> list[Watch]:
         return [Watch(RDS, "FreeStorageSpace", "Minimum", db), Watch(RDS, "FreeableMemory", "Minimum", db)]
 
-    def cdn(
-        self,
-        distribution_id: pulumi.Input[str],
-        thresholds: WordPressThresholds,
-        *,
-        region: str,
-    ) -> None:
-        """The distribution's 5xx error rate. Its metrics live in us-east-1, so the alarm must too, and an alarm
-        notifies only a topic of its own region: outside us-east-1 the alarm is left out (and said so)."""
-        cdn = {"DistributionId": distribution_id, "Region": "Global"}
-        self.row(
-            "WordPress CDN requests and error rates",
-            Watch(CDN, "Requests", "Sum", cdn),
-            Watch(CDN, "5xxErrorRate", "Average", cdn),
-            region=CDN_REGION,
+
+def watch_distribution(
+    watch: ComponentWatch,
+    distribution_id: pulumi.Input[str],
+    thresholds: WordPressThresholds,
+    *,
+    region: str,
+) -> None:
+    """The distribution's 5xx error rate, alarmed and drawn. Its metrics live in us-east-1, so the alarm must too,
+    and an alarm notifies only a topic of its own region: outside us-east-1 the alarm is left out (and said so)."""
+    cdn = {"DistributionId": distribution_id, "Region": "Global"}
+    watch.row(
+        "WordPress CDN requests and error rates",
+        Watch(CDN, "Requests", "Sum", cdn),
+        Watch(CDN, "5xxErrorRate", "Average", cdn),
+        region=CDN_REGION,
+    )
+    if region != CDN_REGION:
+        pulumi.log.warn(
+            f"no CloudFront 5xx alarm: CloudFront's metrics are in {CDN_REGION} and the alert topic in {region}",
+            resource=watch,
         )
-        if region != CDN_REGION:
-            pulumi.log.warn(
-                f"no CloudFront 5xx alarm: CloudFront's metrics are in {CDN_REGION} and the alert topic in {region}",
-                resource=self,
-            )
-            return
-        self.alarms.on(
-            "cdn-5xx-rate-high",
-            f"More than {thresholds.cdn_error_rate_percent:g}% of requests to the WordPress CDN were answered 5xx "
-            "for 10 minutes. Check the origin (the load balancer's alarms) and the distribution's error logs.",
-            Watch(CDN, "5xxErrorRate", "Average", cdn),
-            threshold=thresholds.cdn_error_rate_percent,
-            evaluation_periods=2,
-        )
+        return
+    watch.alarms.on(
+        "cdn-5xx-rate-high",
+        f"More than {thresholds.cdn_error_rate_percent:g}% of requests to the WordPress CDN were answered 5xx "
+        "for 10 minutes. Check the origin (the load balancer's alarms) and the distribution's error logs.",
+        Watch(CDN, "5xxErrorRate", "Average", cdn),
+        threshold=thresholds.cdn_error_rate_percent,
+        evaluation_periods=2,
+    )
 
 
-__all__ = ["WordPressWatch"]
+__all__ = ["WordPressWatch", "watch_distribution"]
