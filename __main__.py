@@ -47,7 +47,6 @@ watches: list[ComponentWatch] = [
         [nat.id for nat in network.nat_gateways],
         topic=alerts,
         tags=tags,
-        opts=pulumi.ResourceOptions(parent=network),
     )
 ]
 
@@ -70,7 +69,6 @@ if settings.wordpress.enabled:
             topic=alerts,
             tags=tags,
             region=settings.region,
-            opts=pulumi.ResourceOptions(parent=wordpress),
         )
     )
 if settings.servers:
@@ -86,7 +84,6 @@ if settings.servers:
             region=settings.region,
             topic=alerts,
             tags=tags,
-            opts=pulumi.ResourceOptions(parent=server),
         )
         for s, server in zip(settings.servers, servers, strict=True)
     ]
@@ -104,7 +101,6 @@ if settings.beanstalk.enabled:
             settings.beanstalk,
             topic=alerts,
             tags=tags,
-            opts=pulumi.ResourceOptions(parent=payroll),
         )
     )
 if settings.serverless.enabled:
@@ -127,7 +123,6 @@ if settings.serverless.enabled:
             settings.alerts.orders,
             topic=alerts,
             tags=tags,
-            opts=pulumi.ResourceOptions(parent=orders),
         )
     )
     pulumi.export("ordersApiUrl", orders.api_url)

@@ -22,7 +22,8 @@ class Widget:
 
 
 class ComponentWatch(pulumi.ComponentResource):
-    """Alarms on one component (children of this component), and the widgets of its dashboard row."""
+    """Alarms named `<name>-<what>` on one component (children of this component, itself `<name>-alarms`), and
+    the widgets of its dashboard row."""
 
     title: str = ""
 
@@ -35,7 +36,8 @@ class ComponentWatch(pulumi.ComponentResource):
         tags: Mapping[str, str],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__(f"acp:operations:{type_name}", name, None, opts)
+        # `<name>-alarms`: the watched component usually has `name` itself. Alarms are named `<name>-<what>`.
+        super().__init__(f"acp:operations:{type_name}", f"{name}-alarms", None, opts)
         self.alarms = Alarms(name, topic, tags, self)
         self.widgets: list[Widget] = []
 
