@@ -1,6 +1,7 @@
 """aws-compute-platform: read the stack's settings, build each enabled component, export what users need."""
 
 import pulumi
+import pulumi_aws as aws
 
 from aws_compute_platform.beanstalk.payroll import BeanstalkApp
 from aws_compute_platform.foundation.boundary import boundary_arn, carry_permissions_boundary
@@ -10,6 +11,14 @@ from aws_compute_platform.foundation.network import Network
 from aws_compute_platform.foundation.tags import Tags, stack_tags
 from aws_compute_platform.images.pipeline import ImagePipeline
 from aws_compute_platform.lightsail.site import LightsailSite
+from aws_compute_platform.operations.alerts import AlertTopic
+from aws_compute_platform.operations.dashboard import StackDashboard
+from aws_compute_platform.operations.network import NetworkWatch
+from aws_compute_platform.operations.orders import OrdersWatch
+from aws_compute_platform.operations.payroll import PayrollWatch
+from aws_compute_platform.operations.servers import ServerWatch
+from aws_compute_platform.operations.watch import ComponentWatch
+from aws_compute_platform.operations.wordpress import WordPressWatch
 from aws_compute_platform.serverless.api import ServerlessApi
 from aws_compute_platform.servers.server import Server
 from aws_compute_platform.settings import load_settings
@@ -32,6 +41,17 @@ key = EncryptionKey(prefix, settings.encryption, tags)
 network = Network(prefix, settings.network, key.arn, tags)
 # The hosted zone the web-facing parts take their names and certificates from, when the stack has one.
 domain = Domain(prefix, settings.domain, tags=tags) if settings.domain else None
+
+# Every alarm notifies this topic (encrypted with the stack key) when it goes off and when it recovers.
+alerts = AlertTopic(f"{prefix}-alerts", emails=settings.alerts.emails, key_arn=key.arn, tags=tags)
+watches: list[ComponentWatch] = [
+    NetworkWatch(
+        f"{prefix}-network",
+        [nat.id for nat in network.nat_gateways],
+        topic=alerts,
+        tags=tags,
+    )
+]
 
 pulumi.export("region", settings.region)
 pulumi.export("kmsKeyArn", key.arn)
@@ -67,9 +87,32 @@ if settings.wordpress.enabled:
     pulumi.export("wordpressLoadBalancerDnsName", wordpress.load_balancer_dns_name)
     pulumi.export("wordpressAutoScalingGroupName", wordpress.autoscaling_group_name)
     pulumi.export("wordpressDatabaseEndpoint", wordpress.database_endpoint)
+    watches.append(
+        WordPressWatch(
+            f"{prefix}-wordpress",
+            wordpress,
+            settings.alerts.wordpress,
+            topic=alerts,
+            tags=tags,
+            region=settings.region,
+        )
+    )
 if settings.servers:
     servers = [Server(f"{prefix}-{s.name}", s, network=network, key_arn=key.arn, tags=tags) for s in settings.servers]
     pulumi.export("servers", {s.name: server.summary() for s, server in zip(settings.servers, servers, strict=True)})
+    partition = aws.get_partition_output().partition
+    watches += [
+        ServerWatch(
+            f"{prefix}-{s.name}",
+            server,
+            label=s.name,
+            partition=partition,
+            region=settings.region,
+            topic=alerts,
+            tags=tags,
+        )
+        for s, server in zip(settings.servers, servers, strict=True)
+    ]
 if settings.beanstalk.enabled:
     payroll = BeanstalkApp(
         f"{prefix}-payroll", settings.beanstalk, network=network, key_arn=key.arn, tags=tags, domain=domain
@@ -79,8 +122,42 @@ if settings.beanstalk.enabled:
     pulumi.export("payrollQueueUrl", payroll.queue.url)
     pulumi.export("payrollDeadLetterQueueUrl", payroll.dead_letters.url)
     pulumi.export("payrollUploadsBucket", payroll.uploads.bucket)
+    watches.append(
+        PayrollWatch(
+            f"{prefix}-payroll",
+            payroll,
+            settings.beanstalk,
+            topic=alerts,
+            tags=tags,
+        )
+    )
 if settings.serverless.enabled:
-    orders = ServerlessApi(f"{prefix}-orders", settings.serverless, key_arn=key.arn, tags=tags, domain=domain)
+    # The approvers' own topic: reminders of pending orders, not alarms.
+    approvers = AlertTopic(
+        f"{prefix}-approvers",
+        emails=settings.alerts.approver_emails,
+        key_arn=key.arn,
+        tags=tags,
+        alarms_publish=False,
+        display_name="Purchase orders",
+    )
+    orders = ServerlessApi(
+        f"{prefix}-orders",
+        settings.serverless,
+        key_arn=key.arn,
+        tags=tags,
+        approvers_topic_arn=approvers.arn,
+        domain=domain,
+    )
+    watches.append(
+        OrdersWatch(
+            f"{prefix}-orders",
+            orders,
+            settings.alerts.orders,
+            topic=alerts,
+            tags=tags,
+        )
+    )
     pulumi.export("ordersApiUrl", orders.api_url)
     pulumi.export("ordersTableName", orders.table_name)
     pulumi.export("ordersDocumentsBucket", orders.documents_bucket)
@@ -91,3 +168,7 @@ if settings.lightsail.enabled:
     pulumi.export("lightsailStaticIps", lightsail.static_ips)
     pulumi.export("lightsailUrls", lightsail.urls)
     pulumi.export("lightsailDatabaseEndpoints", lightsail.endpoints)
+
+# One dashboard for the stack: a row per component that is watched.
+dashboard = StackDashboard(prefix, watches, region=settings.region)
+pulumi.export("dashboardUrl", dashboard.url)

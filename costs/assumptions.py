@@ -36,6 +36,7 @@ DEFAULTS: dict[str, tuple[float, str]] = {
     "cloudfront.requestsPerMonth": (5_000_000, "requests to each CloudFront distribution (what its web ACL inspects)"),
     "cloudfront.dataOutGbPerMonth": (100, "GB each CloudFront distribution sends to viewers"),
     "cognito.monthlyActiveUsers": (50, "users signing in to each Cognito user pool (monthly active users)"),
+    "sns.messagesPerMonth": (100, "messages published to each SNS topic (alarm notifications, reminders)"),
     "lightsail.snapshotGb": (20, "GB of automatic snapshots kept for each Lightsail instance that takes them"),
     "imagePipeline.buildMinutesPerRun": (
         45,

@@ -24,12 +24,23 @@ WHY_THEY_DIFFER: Mapping[str, str] = {
     ),
     "acp:compute:Server": "only dev ships the example server (a t4g.nano with an Elastic IP)",
     "acp:compute:WordPressFleet": (
-        "dev: one t4g.micro and a single-AZ db.t4g.micro; prod: two t4g.small, a Multi-AZ db.t4g.small and access logs"
+        "dev: one t4g.micro, a single-AZ db.t4g.micro, CloudFront without WAF; prod: two t4g.small, a Multi-AZ "
+        "db.t4g.small, AWS WAF and access logs"
+    ),
+    "acp:images:ImagePipeline": (
+        "only prod bakes the WordPress image (build time and kept snapshots); dev boots stock Amazon Linux 2023"
     ),
     "acp:lightsail:LightsailSite": "only dev ships the Lightsail site (a $5 instance and a $15 database)",
     "acp:network:Network": (
         "prod pays for a NAT gateway and its address in each of three zones; dev has none, only flow logs"
     ),
+    "acp:operations:AlertTopic": "the same topics in both stacks; what they send is usage",
+    "acp:operations:NetworkWatch": "prod watches its three NAT gateways; dev has none to watch",
+    "acp:operations:OrdersWatch": "the same alarms in both: errors and throttles per function, the API, the table",
+    "acp:operations:PayrollWatch": "the same alarms in both stacks",
+    "acp:operations:ServerWatch": "only dev has the example server to watch",
+    "acp:operations:StackDashboard": "one dashboard in each stack (the account's first three are free; priced anyway)",
+    "acp:operations:WordPressWatch": "the same alarms in both stacks",
     "acp:security:EncryptionKey": "one customer-managed key in each stack",
     "acp:serverless:ServerlessApi": (
         "prod's functions have 512 MB and keep one listOrders warm (provisioned concurrency); dev's run on demand"

@@ -6,6 +6,7 @@ or in `FREE` (never billed by itself, with the reason). Anything else is reporte
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from costs.model import Charge, Context, Rule, RuleResult, UnpriceableError, billable, hours
@@ -341,7 +342,29 @@ def beanstalk_environment(ctx: Context) -> RuleResult:
         nodes, note = (count, "one per subnet") if count else (2, "subnets unknown: 2 assumed")
         internal = settings.get(("aws:ec2:vpc", "ELBScheme")) == "internal"
         charges += _lb_charges(ctx, kind, nodes, note, internal)
+    charges += _health_metrics(settings.get(("aws:elasticbeanstalk:healthreporting:system", "ConfigDocument")))
     return charges
+
+
+def _health_metrics(document: str | None) -> list[Charge]:
+    """Enhanced-health metrics a ConfigDocument publishes, each billed as a custom metric (EnvironmentHealth is
+    free); instance-level ones are published per instance, counted here once."""
+    if not document:
+        return []
+    try:
+        published = json.loads(document).get("CloudWatchMetrics") or {}
+    except (ValueError, AttributeError) as exc:
+        raise UnpriceableError(f"the ConfigDocument option is not JSON ({exc})") from None
+    names = [
+        n for level in ("Environment", "Instance") for n in (published.get(level) or {}) if n != "EnvironmentHealth"
+    ]
+    if not names:
+        return []
+    return [
+        Charge(
+            f"{len(names)} enhanced-health custom metrics ({', '.join(names)})", len(names), "cloudwatch.custom_metric"
+        )
+    ]
 
 
 def lambda_function(ctx: Context) -> RuleResult:
@@ -654,6 +677,37 @@ def waf_web_acl(ctx: Context) -> RuleResult:
     ]
 
 
+def metric_alarm(ctx: Context) -> RuleResult:
+    """A standard-resolution alarm is billed per metric it reads: one, or each metric of its metric math."""
+    queries = ctx.resource.get("metricQueries") or []
+    metrics = sum(1 for q in queries if q.get("metric")) or 1
+    what = f"metric-math alarm over {metrics} metrics" if queries else "alarm on one metric"
+    return [Charge(f"CloudWatch {what} (standard resolution)", metrics, "cloudwatch.alarm")]
+
+
+def sns_topic(ctx: Context) -> RuleResult:
+    """Publishes and email deliveries: its subscriptions times the assumed messages (SNS's free tier not taken off)."""
+    topic = ctx.resource.outputs.get("arn")
+    emails = sum(
+        1
+        for s in ctx.plan.of_type("aws:sns/topicSubscription:TopicSubscription")
+        if s.get("topic") == topic and s.get("protocol") in ("email", "email-json")
+    )
+    messages = ctx.assumptions["sns.messagesPerMonth"]
+    charges = [ctx.usage(f"{messages:,.0f} messages published", messages, "sns.publish", "sns.messagesPerMonth")]
+    if emails:
+        charges.append(
+            ctx.usage(
+                f"{messages * emails:,.0f} email notifications ({emails} {'address' if emails == 1 else 'addresses'}; "
+                "the first 1,000 a month are free)",
+                messages * emails,
+                "sns.email_notification",
+                "sns.messagesPerMonth",
+            )
+        )
+    return charges
+
+
 def event_rule(ctx: Context) -> RuleResult:
     return "scheduled rules and AWS service events on the default event bus are free"
 
@@ -688,7 +742,8 @@ RULES: dict[str, Rule] = {
     "aws:secretsmanager/secret:Secret": monthly(
         "Secrets Manager secret (API calls not included)", "secretsmanager.secret"
     ),
-    "aws:cloudwatch/metricAlarm:MetricAlarm": monthly("CloudWatch alarm", "cloudwatch.alarm"),
+    "aws:cloudwatch/metricAlarm:MetricAlarm": metric_alarm,
+    "aws:sns/topic:Topic": sns_topic,
     "aws:cloudwatch/dashboard:Dashboard": monthly(
         "CloudWatch dashboard (the account's first three are free)", "cloudwatch.dashboard"
     ),
@@ -825,6 +880,8 @@ FREE: dict[str, str] = {
     "aws:cloudwatch/logSubscriptionFilter:LogSubscriptionFilter": _CONFIG,
     "aws:cloudwatch/logMetricFilter:LogMetricFilter": _CONFIG,
     "aws:sqs/queuePolicy:QueuePolicy": _CONFIG,
+    "aws:sns/topicPolicy:TopicPolicy": _CONFIG,
+    "aws:sns/topicSubscription:TopicSubscription": "its deliveries are priced on its topic",
     "aws:sqs/redrivePolicy:RedrivePolicy": _CONFIG,
     "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy": _CONFIG,
     "aws:ses/domainDkim:DomainDkim": _CONFIG,

@@ -21,7 +21,7 @@ from botocore.stub import Stubber
 
 from costs import estimate, load_prices
 from costs.__main__ import main
-from costs.assumptions import AssumptionError, Assumptions, load_assumptions
+from costs.assumptions import DEFAULTS, AssumptionError, Assumptions, load_assumptions
 from costs.model import Estimate
 from costs.progress import Progress
 from costs.readme import README, WHY_THEY_DIFFER, block, current_block
@@ -399,15 +399,41 @@ def test_every_type_named_in_the_rules_is_a_real_pulumi_aws_resource_type() -> N
 
 def test_a_type_with_no_rule_and_a_price_missing_from_the_file_are_reported_not_counted_as_zero() -> None:
     def program() -> None:
-        aws.sns.Topic("alerts")
+        aws.kinesis.Stream("events", shard_count=1)
         aws.ec2.Instance("big", ami="ami-1", instance_type="x2gd.large", associate_public_ip_address=False)
 
     result = price(program)
     reasons = {(u.resource, u.reason) for u in result.unpriced}
-    assert ("alerts", "no pricing rule for this type") in reasons
+    assert ("events", "no pricing rule for this type") in reasons
     assert any(r == "big" and "no price 'ec2.instance.x2gd.large'" in why for r, why in reasons)
     assert monthly_of(result, "big") == pytest.approx(8 * 0.08)  # its volume is still priced
     assert "NOT PRICED (2)" in as_table(result)
+
+
+def test_an_alert_topic_is_priced_per_message_and_email_and_an_alarm_per_metric_it_reads() -> None:
+    def program() -> None:
+        topic = aws.sns.Topic("alerts")
+        for address in ("a@example.org", "b@example.org"):
+            aws.sns.TopicSubscription(address, topic=topic.arn, protocol="email", endpoint=address)
+        aws.cloudwatch.MetricAlarm("one", comparison_operator="GreaterThanThreshold", evaluation_periods=1)
+        query = {"namespace": "AWS/SQS", "metric_name": "NumberOfMessagesSent", "stat": "Sum", "period": 300}
+        aws.cloudwatch.MetricAlarm(
+            "math",
+            comparison_operator="GreaterThanThreshold",
+            evaluation_periods=1,
+            metric_queries=[
+                {"id": "a", "metric": query},
+                {"id": "b", "metric": query},
+                {"id": "total", "expression": "a + b", "return_data": True},
+            ],
+        )
+
+    result = price(program)
+    assert not result.unpriced
+    messages = DEFAULTS["sns.messagesPerMonth"][0]
+    assert monthly_of(result, "alerts") == pytest.approx(messages * 0.0000005 + 2 * messages * 0.00002)
+    assert monthly_of(result, "one") == pytest.approx(0.10)
+    assert monthly_of(result, "math") == pytest.approx(0.20)  # two metrics; the expression itself is not billed
 
 
 def test_a_resource_placed_in_another_region_is_reported_not_priced_at_the_stack_region() -> None:

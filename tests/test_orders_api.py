@@ -1008,6 +1008,40 @@ def test_each_reminder_goes_through_one_hook(monkeypatch: pytest.MonkeyPatch) ->
     assert calls == [(ORDER["supplier"], 3)]
 
 
+def test_a_reminder_reaches_the_approvers_topic_with_the_orders_details(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Through SNS, as the stack wires it (APPROVERS_TOPIC_ARN): a queue subscribed to the topic stands in for the
+    approvers' mailboxes and receives exactly what each confirmed address is emailed."""
+    sns, sqs = boto3.client("sns"), boto3.client("sqs")
+    topic = sns.create_topic(Name=f"approvers-{uuid.uuid4().hex[:8]}")["TopicArn"]
+    inbox = sqs.create_queue(QueueName=f"approvers-inbox-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    inbox_arn = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=inbox_arn)
+    monkeypatch.setenv("APPROVERS_TOPIC_ARN", topic)
+    handlers._approvers.cache_clear()
+    stale = _order_created(days_ago=6)
+    _order_created(days_ago=1)
+
+    assert handlers.remind_pending(scheduled_event(), Context())["reminded"] == 1
+
+    received = sqs.receive_message(QueueUrl=inbox, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
+    [notification] = [json.loads(m["Body"]) for m in received]
+    assert notification["TopicArn"] == topic
+    assert notification["Subject"] == f"Purchase order awaiting approval: {ORDER['supplier']}"
+    text = notification["Message"]
+    for fact in (stale, ORDER["supplier"], ORDER["description"], "1250.00 EUR", ALICE, "more than 3 days"):
+        assert fact in text
+    assert notification["MessageAttributes"]["orderId"]["Value"] == stale
+
+
+def test_without_an_approvers_topic_a_reminder_is_only_logged(caplog: pytest.LogCaptureFixture) -> None:
+    os.environ.pop("APPROVERS_TOPIC_ARN", None)
+    with Stubber(handlers._approvers()) as stub, caplog.at_level(logging.INFO, logger="orders_api"):
+        _order_created(days_ago=5)
+        handlers.remind_pending(scheduled_event(), Context())
+        stub.assert_no_pending_responses()  # no SNS call was made (any call would fail the stubbed client)
+    assert [r for r in caplog.records if r.getMessage() == "order.awaiting_approval"]
+
+
 # -- logs and cold starts -------------------------------------------------------------------------------------------
 
 

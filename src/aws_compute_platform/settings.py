@@ -26,6 +26,7 @@ from aws_compute_platform.foundation.instance_types import architecture
 from aws_compute_platform.foundation.network import NetworkArgs
 from aws_compute_platform.images.args import ImagePipelineArgs
 from aws_compute_platform.lightsail.args import LightsailArgs, zone_problems
+from aws_compute_platform.operations.args import AlertsArgs
 from aws_compute_platform.serverless.args import ServerlessApiArgs
 from aws_compute_platform.servers.args import ServerArgs, stack_problems
 from aws_compute_platform.wordpress.args import WordPressArgs
@@ -106,6 +107,8 @@ class StackSettings(ArgsModel):
     lightsail: LightsailArgs = Field(default_factory=LightsailArgs)
     image_pipeline: ImagePipelineArgs = Field(default_factory=ImagePipelineArgs)
     """The EC2 Image Builder pipeline that bakes the WordPress image (docs/images.md)."""
+    alerts: AlertsArgs = Field(default_factory=AlertsArgs)
+    """Who is emailed when an alarm goes off or recovers, who is reminded of pending orders, and the thresholds."""
 
     @field_validator("domain")
     @classmethod
@@ -188,6 +191,7 @@ class Settings:
     serverless: ServerlessApiArgs
     wordpress: WordPressArgs
     beanstalk: BeanstalkArgs
+    alerts: AlertsArgs
     image_pipeline: ImagePipelineArgs = field(default_factory=ImagePipelineArgs)
 
     @property
@@ -255,6 +259,7 @@ def parse_settings(project: str, stack: str, region: str | None, config: Mapping
         wordpress=root.wordpress,
         beanstalk=root.beanstalk,
         image_pipeline=root.image_pipeline,
+        alerts=root.alerts,
     )
 
 

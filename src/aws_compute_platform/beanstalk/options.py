@@ -6,6 +6,7 @@ one Elastic Beanstalk documents, because it silently ignores any other.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -76,7 +77,7 @@ DOCUMENTED_OPTIONS: Mapping[str, frozenset[str]] = {
     "aws:elasticbeanstalk:environment:process:default": frozenset(
         {"HealthCheckPath", "MatcherHTTPCode", "Port", "Protocol", "DeregistrationDelay", "HealthCheckInterval"}
     ),
-    "aws:elasticbeanstalk:healthreporting:system": frozenset({"SystemType"}),
+    "aws:elasticbeanstalk:healthreporting:system": frozenset({"SystemType", "ConfigDocument"}),
     "aws:elasticbeanstalk:managedactions": frozenset(
         {"ManagedActionsEnabled", "PreferredStartTime", "ServiceRoleForManagedUpdates"}
     ),
@@ -129,6 +130,18 @@ def needs_a_load_balancer(namespace: str, name: str) -> bool:
 
 
 Setting = dict[str, pulumi.Input[str]]
+
+# Enhanced health publishes EnvironmentHealth to CloudWatch by itself (free); this document adds each tier's request
+# count and 5xx count (custom metrics, billed per metric) for the stack's dashboard. Format and names: Elastic
+# Beanstalk developer guide, "Publishing Amazon CloudWatch custom metrics for an environment" (60 s is the only
+# period it supports).
+HEALTH_METRICS = json.dumps(
+    {
+        "CloudWatchMetrics": {"Environment": {"ApplicationRequestsTotal": 60, "ApplicationRequests5xx": 60}},
+        "Version": 1,
+    },
+    separators=(",", ":"),
+)
 
 
 def option(namespace: str, name: str, value: pulumi.Input[str]) -> Setting:
@@ -254,6 +267,7 @@ def _instances(
         *_placement(args, network, group_id),
         option("aws:elasticbeanstalk:environment", "ServiceRole", wiring.service_role_arn),
         option("aws:elasticbeanstalk:healthreporting:system", "SystemType", "enhanced"),
+        option("aws:elasticbeanstalk:healthreporting:system", "ConfigDocument", HEALTH_METRICS),
         option("aws:elasticbeanstalk:managedactions", "ManagedActionsEnabled", "true"),
         option("aws:elasticbeanstalk:managedactions", "PreferredStartTime", args.maintenance_window),
         # Without a role here managed updates have no one to run them as (the option's default is none). Our service

@@ -26,10 +26,16 @@ class EncryptionArgs(ArgsModel):
 
 
 def key_policy(account_id: str, partition: str, region: str) -> str:
-    """Who may use the key: the account's IAM policies, CloudWatch Logs for our log groups, and EC2 Auto Scaling.
+    """Who may use the key: the account's IAM policies, CloudWatch Logs for our log groups, EC2 Auto Scaling, and
+    CloudWatch alarms notifying the stack's encrypted SNS topics.
 
     Auto Scaling launches instances through its service-linked role; without these grants an Auto Scaling group
-    cannot launch instances whose EBS volumes are encrypted with a customer-managed key.
+    cannot launch instances whose EBS volumes are encrypted with a customer-managed key. An alarm publishing to a
+    topic encrypted with this key needs `kms:GenerateDataKey*` and `kms:Decrypt` as `cloudwatch.amazonaws.com`, or
+    the notification is dropped and only the alarm history says so (SNS developer guide, "Key management": "Enable
+    compatibility between event sources from AWS services and encrypted topics"; re:Post knowledge center
+    "cloudwatch-configure-alarm-sns"). The AWS managed key alias/aws/sns cannot be used for that: its policy cannot be
+    changed.
     """
     root = f"arn:{partition}:iam::{account_id}:root"
     autoscaling_role = (
@@ -66,6 +72,15 @@ def key_policy(account_id: str, partition: str, region: str) -> str:
                     "Principal": {"AWS": autoscaling_role},
                     "Action": use_key,
                     "Resource": "*",
+                },
+                {
+                    "Sid": "CloudWatchAlarmsNotifyEncryptedTopics",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                    "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                    "Resource": "*",
+                    # Only on behalf of this account's alarms (the confused-deputy guard).
+                    "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
                 },
                 {
                     "Sid": "AutoScalingAttachesEncryptedVolumes",

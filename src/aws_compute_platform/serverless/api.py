@@ -61,9 +61,11 @@ class ServerlessApi(pulumi.ComponentResource):
         tags: Mapping[str, str],
         *,
         domain: Domain | None = None,
+        approvers_topic_arn: pulumi.Input[str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("acp:serverless:ServerlessApi", name, None, opts)
+        self.approvers_topic_arn = approvers_topic_arn
         child = pulumi.ResourceOptions(parent=self)
 
         self.table = OrdersTable(
@@ -96,6 +98,11 @@ class ServerlessApi(pulumi.ComponentResource):
                     "TABLE_NAME": self.table.name,
                     "DOCUMENTS_BUCKET": self.documents.bucket,
                     "REMIND_AFTER_DAYS": str(args.remind_after_days),
+                    **(
+                        {"APPROVERS_TOPIC_ARN": approvers_topic_arn}
+                        if approvers_topic_arn is not None and self._reminds(fn_name)
+                        else {}
+                    ),
                 },
                 grants=self._grants(fn_name),
                 key_arn=key_arn,
@@ -180,7 +187,13 @@ class ServerlessApi(pulumi.ComponentResource):
             "documents": self.documents.arn.apply(lambda arn: f"{arn}/{DOCUMENT_PREFIX}*"),
             "uploads": self.uploads.arn.apply(lambda arn: f"{arn}/*"),
         }
-        return [(actions, where[target]) for actions, target in ACCESS[fn_name]]
+        if self.approvers_topic_arn is not None:
+            where["approvers"] = self.approvers_topic_arn
+        return [(actions, where[target]) for actions, target in ACCESS[fn_name] if target in where]
+
+    def _reminds(self, fn_name: str) -> bool:
+        """Whether `fn_name` sends reminders to the approvers' topic (which the stack may not have)."""
+        return self.approvers_topic_arn is not None and any(t == "approvers" for _, t in ACCESS[fn_name])
 
 
 # The names a program or test reaches through this module: the component, its Args, and the API's shape.

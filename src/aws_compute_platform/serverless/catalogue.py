@@ -53,5 +53,10 @@ ACCESS: dict[str, list[tuple[tuple[str, ...], str]]] = {
         (("dynamodb:BatchWriteItem", "dynamodb:BatchGetItem", "dynamodb:UpdateItem", "dynamodb:GetItem"), "table"),
         (("s3:GetObject", "s3:GetObjectVersion"), "uploads"),
     ],
-    "remindPending": [(("dynamodb:Query",), "index"), (("dynamodb:UpdateItem",), "table")],
+    # Reminders go to the approvers' SNS topic (APPROVERS_TOPIC_ARN), when the stack gives one.
+    "remindPending": [
+        (("dynamodb:Query",), "index"),
+        (("dynamodb:UpdateItem",), "table"),
+        (("sns:Publish",), "approvers"),
+    ],
 }

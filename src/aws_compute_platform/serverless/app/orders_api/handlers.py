@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import os
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import boto3
 from botocore.exceptions import ClientError
 
 from . import logs, orders
@@ -249,18 +251,54 @@ def process_orders(event: Event, context: Any) -> dict[str, Any]:
 def send_reminder(order: dict[str, Any], pending_days: int) -> None:
     """Tell the approvers about one order waiting for approval.
 
-    The one place a reminder leaves the function: today a WARNING log event (`order.awaiting_approval`) that a
-    metric filter or subscription can pick up; delivery to people (SES, SNS) plugs in here.
+    A WARNING log event (`order.awaiting_approval`) always, and, when the stack gives the function the approvers'
+    SNS topic (APPROVERS_TOPIC_ARN), an email through it to every confirmed approver: the order's id, supplier,
+    amount, requester and how long it has waited. A topic rather than SES: approvers subscribe and unsubscribe
+    themselves (SNS emails each a confirmation link), no sender identity or domain has to be verified, no SES
+    sandbox limits who may receive it, and the message is encrypted with the stack key like everything else.
     """
-    logs.warning(
-        "order.awaiting_approval",
-        orderId=order["id"],
-        supplier=order.get("supplier"),
-        amount=str(order.get("amount")),
-        currency=order.get("currency"),
-        createdAt=order[orders.CREATED_AT],
-        pendingDays=pending_days,
+    details = {
+        "orderId": order["id"],
+        "supplier": order.get("supplier"),
+        "amount": str(order.get("amount")),
+        "currency": order.get("currency"),
+        "createdAt": order[orders.CREATED_AT],
+        "pendingDays": pending_days,
+    }
+    logs.warning("order.awaiting_approval", **details)
+    topic_arn = os.environ.get("APPROVERS_TOPIC_ARN")
+    if not topic_arn:
+        return
+    amount = f"{order.get('amount')} {order.get('currency') or ''}".strip()
+    lines = [
+        f"Purchase order {order['id']} has been waiting for approval for more than {pending_days} days.",
+        "",
+        f"Supplier:     {order.get('supplier')}",
+        f"Description:  {order.get('description')}",
+        f"Amount:       {amount}",
+        f"Requested by: {order.get('requestedBy')}",
+        f"Created:      {order[orders.CREATED_AT]}",
+        "",
+        f"Approve it with POST /orders/{order['id']}/approve.",
+    ]
+    _approvers().publish(
+        TopicArn=topic_arn,
+        # SNS email subjects: ASCII, at most 100 characters, no line breaks.
+        Subject=_subject(f"Purchase order awaiting approval: {order.get('supplier')}"),
+        Message="\n".join(lines),
+        MessageAttributes={"orderId": {"DataType": "String", "StringValue": str(order["id"])}},
     )
+
+
+def _subject(text: str) -> str:
+    """An SNS email subject: printable ASCII on one line, at most 100 characters."""
+    return " ".join(text.split()).encode("ascii", "replace").decode()[:100]
+
+
+@functools.cache
+def _approvers() -> Any:
+    """The SNS client the reminders go through (one per execution environment)."""
+    return boto3.client("sns")
 
 
 def remind_pending(event: Event, context: Any) -> dict[str, Any]:
