@@ -123,12 +123,14 @@ REGIONAL_SERVICES = (
     "backup-storage",  # creating a backup vault mounts its storage capsule
     "cloudformation",
     "cloudwatch",
+    "cognito-idp",  # payroll's sign-in user pool
     "dynamodb",
     "ec2",
     "elasticbeanstalk",
     "elasticfilesystem",
     "elasticloadbalancing",
     "events",
+    "imagebuilder",  # the WordPress image pipeline
     "kms",
     "lambda",
     "lightsail",
@@ -146,7 +148,33 @@ SERVICE_LINKED_ROLE_SERVICES = (
     "elasticbeanstalk.amazonaws.com",
     "elasticfilesystem.amazonaws.com",
     "elasticloadbalancing.amazonaws.com",
+    "imagebuilder.amazonaws.com",
     "rds.amazonaws.com",
+    # AWSServiceRoleForCloudFrontVPCOrigin, made with the first VPC origin (CloudFront developer guide, "Use
+    # service-linked roles for CloudFront").
+    "vpcorigin.cloudfront.amazonaws.com",
+)
+# CloudFront is a global service whose API, like the web ACLs and certificates a distribution uses, lives in
+# us-east-1 (CloudFront developer guide, "Requirements for using SSL/TLS certificates with CloudFront"; AWS WAF
+# developer guide, "Web ACLs": CLOUDFRONT scope).
+EDGE_REGION = "us-east-1"
+EDGE_SERVICES = ("acm", "cloudfront", "wafv2")
+# Route 53 records in the hosted zone a stack names (`domain`); never the zones themselves.
+ROUTE53_RECORD_ACTIONS = (
+    "route53:ChangeResourceRecordSets",
+    "route53:GetChange",
+    "route53:GetHostedZone",
+    "route53:ListHostedZones",
+    "route53:ListHostedZonesByName",
+    "route53:ListResourceRecordSets",
+    "route53:ListTagsForResource",
+)
+# What a preview's lookups read of Route 53 (the hosted zone by name).
+ROUTE53_READ_ACTIONS = (
+    "route53:GetHostedZone",
+    "route53:ListHostedZones",
+    "route53:ListHostedZonesByName",
+    "route53:ListTagsForResource",
 )
 
 
@@ -196,7 +224,8 @@ PREVIEW_SESSION_SECONDS = 3600
 # be granted, in any region: the services their own policies and the AWS managed policies they attach use. The
 # boundary adds no permission by itself; it only caps.
 WORKLOAD_SERVICES = (
-    *REGIONAL_SERVICES,
+    # Not Cognito: user pools are configuration the deploy role makes; no workload calls their API.
+    *(service for service in REGIONAL_SERVICES if service != "cognito-idp"),
     "ec2messages",  # AmazonSSMManagedInstanceCore (Session Manager)
     "ssmmessages",
     "xray",  # Lambda tracing, Beanstalk's X-Ray daemon
@@ -397,7 +426,8 @@ def ci_key_arns(names: Names, key_arns: Sequence[str]) -> list[str]:
 def deploy_policy(names: Names, key_arns: Sequence[str] = ()) -> dict[str, Any]:
     """What `pulumi up` needs, as narrow as AWS allows for a program that creates these services' resources.
 
-    - Regional services whole, but only in the stack's region (`aws:RequestedRegion`).
+    - Regional services whole, but only in the stack's region (`aws:RequestedRegion`); CloudFront, its web ACLs and
+      certificates only in us-east-1, where their API is; of Route 53 only records, never hosted zones.
     - IAM only on roles, instance profiles and policies named with the project prefix; every role it creates or
       changes carries the permissions boundary; it can never touch the CI roles or the boundary, never remove a
       boundary, and never pass the CI roles to a service.
@@ -417,6 +447,19 @@ def deploy_policy(names: Names, key_arns: Sequence[str] = ()) -> dict[str, Any]:
             "Action": [f"{service}:*" for service in REGIONAL_SERVICES],
             "Resource": "*",
             "Condition": {"StringEquals": {"aws:RequestedRegion": names.region}},
+        },
+        {
+            "Sid": "ManageTheEdgeInUsEast1",
+            "Effect": "Allow",
+            "Action": [f"{service}:*" for service in EDGE_SERVICES],
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:RequestedRegion": EDGE_REGION}},
+        },
+        {
+            "Sid": "ManageRecordsInHostedZones",
+            "Effect": "Allow",
+            "Action": list(ROUTE53_RECORD_ACTIONS),
+            "Resource": "*",
         },
         {
             "Sid": "ReadAccountWideFacts",
@@ -618,6 +661,12 @@ def preview_policy(
             "Sid": "ReadIdentityAndRoles",
             "Effect": "Allow",
             "Action": ["sts:GetCallerIdentity", "iam:Get*", "iam:List*"],
+            "Resource": "*",
+        },
+        {
+            "Sid": "FindHostedZones",
+            "Effect": "Allow",
+            "Action": list(ROUTE53_READ_ACTIONS),
             "Resource": "*",
         },
         {

@@ -822,6 +822,9 @@ FREE: dict[str, str] = {
     "aws:lb/targetGroup:TargetGroup": _CONFIG,
     "aws:cloudfront/cachePolicy:CachePolicy": _CONFIG,
     "aws:cloudfront/originRequestPolicy:OriginRequestPolicy": _CONFIG,
+    # No charge of its own: requests and transfer are billed on the distribution ("Introducing CloudFront Virtual
+    # Private Cloud (VPC) Origins", AWS networking blog, 2024-11-20).
+    "aws:cloudfront/vpcOrigin:VpcOrigin": "VPC origins have no charge of their own",
     "aws:lb/listener:Listener": _CONFIG,
     "aws:lb/listenerRule:ListenerRule": _CONFIG,
     "aws:lb/listenerCertificate:ListenerCertificate": _CONFIG,

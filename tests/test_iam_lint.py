@@ -119,8 +119,9 @@ ACCEPTED = [
         "deploy",
         "CREDENTIALS_EXPOSURE",
         "lightsail:* (the program manages Lightsail instances and databases) includes the calls that return "
-        "their access details and master password; the role is trusted only by main and production.",
-        _actions_are("lightsail:"),
+        "their access details and master password, and cognito-idp:* (payroll's user pool) the call that returns "
+        "its app client's secret; the role is trusted only by main and production.",
+        _actions_are("lightsail:", "cognito-idp:"),
     ),
     Accepted(
         "deploy",

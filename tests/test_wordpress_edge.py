@@ -174,11 +174,28 @@ def test_only_requests_carrying_cloudfronts_secret_header_are_forwarded(stack_pl
     assert secret.outputs["result"] not in (ROOT / f"Pulumi.{stack_plan.stack}.yaml").read_text()
 
 
+def vpc_origin(plan: Plan) -> PlannedResource:
+    return one(plan, "aws:cloudfront/vpcOrigin:VpcOrigin")
+
+
+def test_cloudfront_reaches_the_internal_load_balancer_through_a_vpc_origin(stack_plan: Plan) -> None:
+    [origin] = one(stack_plan, DISTRIBUTION).inputs["origins"]
+    alb = one(stack_plan, "aws:lb/loadBalancer:LoadBalancer")
+    endpoint = vpc_origin(stack_plan).inputs["vpcOriginEndpointConfig"]
+    assert endpoint["arn"] == alb.outputs["arn"]
+    assert origin["vpcOriginConfig"]["vpcOriginId"] == stack_plan.id_of(vpc_origin(stack_plan))
+    # One way in: a VPC origin, not also the load balancer's name over the internet.
+    assert "customOriginConfig" not in origin and "s3OriginConfig" not in origin
+    assert alb.inputs["internal"] is True
+    assert endpoint["originSslProtocols"] == {"items": ["TLSv1.2"], "quantity": 1}
+    assert (endpoint["httpPort"], endpoint["httpsPort"]) == (80, 443)
+
+
 def test_cloudfront_reaches_the_origin_over_https_under_a_name_in_the_zone_in_prod(prod_plan: Plan) -> None:
     [origin] = one(prod_plan, DISTRIBUTION).inputs["origins"]
+    # The name CloudFront asks for, which the load balancer's certificate covers.
     assert origin["domainName"] == "origin.www.example.org"
-    assert origin["customOriginConfig"]["originProtocolPolicy"] == "https-only"
-    assert origin["customOriginConfig"]["originSslProtocols"] == ["TLSv1.2"]
+    assert vpc_origin(prod_plan).inputs["vpcOriginEndpointConfig"]["originProtocolPolicy"] == "https-only"
     alias = next(r for r in prod_plan.of_type(RECORD) if r.inputs["name"] == "origin.www.example.org")
     alb = one(prod_plan, "aws:lb/loadBalancer:LoadBalancer")
     assert alias.inputs["aliases"][0]["name"] == alb.outputs["dnsName"]
@@ -187,7 +204,7 @@ def test_cloudfront_reaches_the_origin_over_https_under_a_name_in_the_zone_in_pr
 def test_without_a_domain_cloudfront_reaches_the_load_balancer_by_its_own_name_over_http(dev_plan: Plan) -> None:
     [origin] = one(dev_plan, DISTRIBUTION).inputs["origins"]
     assert origin["domainName"] == one(dev_plan, "aws:lb/loadBalancer:LoadBalancer").outputs["dnsName"]
-    assert origin["customOriginConfig"]["originProtocolPolicy"] == "http-only"
+    assert vpc_origin(dev_plan).inputs["vpcOriginEndpointConfig"]["originProtocolPolicy"] == "http-only"
 
 
 # -- HTTPS everywhere in prod ----------------------------------------------------------------------------------------

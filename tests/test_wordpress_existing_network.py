@@ -57,7 +57,8 @@ def test_the_fleet_in_an_existing_vpc_declares_no_network(plan: Plan) -> None:
 
 def test_every_tier_lands_in_the_given_subnets(plan: Plan) -> None:
     assert all(sg.inputs["vpcId"] == NETWORK.vpc_id for sg in plan.of_type("aws:ec2/securityGroup:SecurityGroup"))
-    assert only(plan, "aws:lb/loadBalancer:LoadBalancer")["subnets"] == list(NETWORK.public_subnet_ids)
+    # CloudFront is on by default: its VPC origin reaches the internal load balancer in the private subnets.
+    assert only(plan, "aws:lb/loadBalancer:LoadBalancer")["subnets"] == list(NETWORK.private_subnet_ids)
     assert only(plan, "aws:lb/targetGroup:TargetGroup")["vpcId"] == NETWORK.vpc_id
     assert only(plan, "aws:autoscaling/group:Group")["vpcZoneIdentifiers"] == list(NETWORK.private_subnet_ids)
     assert only(plan, "aws:rds/subnetGroup:SubnetGroup")["subnetIds"] == list(NETWORK.data_subnet_ids)

@@ -318,13 +318,25 @@ def test_scaling_tracks_cpu_by_default_or_requests_per_instance(stack_plan: Plan
 # -- load balancer --------------------------------------------------------------------------------------------------
 
 
-def test_the_load_balancer_is_internet_facing_in_every_public_subnet(stack_plan: Plan) -> None:
+def test_behind_cloudfront_the_load_balancer_is_internal_in_every_private_subnet(stack_plan: Plan) -> None:
+    """No public address to find and bypass CloudFront through, and none to pay for: CloudFront's VPC origin
+    reaches it; without the CDN viewers reach it, so it is internet-facing in the public subnets."""
     alb = one(stack_plan, "aws:lb/loadBalancer:LoadBalancer")
-    assert alb.inputs["internal"] is False
+    behind_cdn = wordpress(stack_plan).cdn.enabled
+    assert alb.inputs["internal"] is behind_cdn
     assert zones_of(stack_plan, alb.inputs["subnets"]) == set(stack_plan.outputs["availabilityZones"])
-    assert tier_of(stack_plan, alb.inputs["subnets"]) == {"public"}
+    assert tier_of(stack_plan, alb.inputs["subnets"]) == {"private" if behind_cdn else "public"}
     assert alb.inputs["dropInvalidHeaderFields"] is True
     assert alb.inputs["enableDeletionProtection"] is wordpress(stack_plan).load_balancer.deletion_protection
+
+
+def test_without_the_cdn_viewers_reach_an_internet_facing_load_balancer_in_the_public_subnets(
+    custom_plan: Plan,
+) -> None:
+    alb = one(custom_plan, "aws:lb/loadBalancer:LoadBalancer")
+    assert alb.inputs["internal"] is False
+    assert tier_of(custom_plan, alb.inputs["subnets"]) == {"public"}
+    assert not custom_plan.of_type("aws:cloudfront/vpcOrigin:VpcOrigin")
 
 
 def test_without_the_cdn_and_with_a_domain_http_redirects_to_https_with_a_tls13_policy(custom_plan: Plan) -> None:

@@ -121,7 +121,7 @@ class DatabaseArgs(ArgsModel):
 
 
 class LoadBalancerArgs(ArgsModel):
-    """The internet-facing Application Load Balancer in front of the instances."""
+    """The Application Load Balancer in front of the instances: internal behind CloudFront, else internet-facing."""
 
     config_key = "aws-compute-platform:wordpress.loadBalancer"
 

@@ -13,8 +13,11 @@ The admin paths use AWS managed policies (ids from the CloudFront developer guid
 "Use managed origin request policies"). No managed cache policy keeps query strings without cookies or headers, and
 none names WordPress's cookies, so the static and page behaviours use two policies of their own.
 
-Every request to the origin carries the secret origin header the load balancer requires (`ORIGIN_HEADER`);
-CloudFront overwrites a viewer's header of the same name. Standard access logs are off: they need an S3 bucket with
+CloudFront reaches the load balancer through a VPC origin: the load balancer is internal, in private subnets, and
+has no address on the internet (CloudFront developer guide, "Restrict access with VPC origins"). Every request to the
+origin still carries the secret origin header the load balancer requires (`ORIGIN_HEADER`), so only this
+distribution's requests are forwarded, not another distribution's that found the VPC origin; CloudFront overwrites a
+viewer's header of the same name. Standard access logs are off: they need an S3 bucket with
 ACLs enabled (the legacy delivery) or a CloudWatch Logs delivery per distribution, the load balancer's access logs
 already record every request that reaches WordPress (the client address in X-Forwarded-For), and the WAF keeps
 sampled requests and per-rule metrics of the rest.
@@ -77,7 +80,8 @@ def _visibility(name: str) -> dict[str, object]:
 
 
 class SiteEdge(pulumi.ComponentResource):
-    """CloudFront in front of `origin_domain` (HTTPS to it when `origin_https`), with a WAF web ACL if `args.waf`.
+    """CloudFront in front of the internal load balancer `origin_arn`, asked for as `origin_domain` (HTTPS to it when
+    `origin_https`), with a WAF web ACL if `args.waf`.
 
     With `aliases` and `certificate_arn` (a us-east-1 ACM certificate for them) viewers use the site's own name;
     without, CloudFront's default certificate serves https://<id>.cloudfront.net. Viewers are always on HTTPS.
@@ -88,6 +92,7 @@ class SiteEdge(pulumi.ComponentResource):
         name: str,
         args: CdnArgs,
         *,
+        origin_arn: pulumi.Input[str],
         origin_domain: pulumi.Input[str],
         origin_https: bool,
         origin_secret: pulumi.Input[str],
@@ -137,6 +142,22 @@ class SiteEdge(pulumi.ComponentResource):
         )
 
         self.web_acl = self._web_acl(name, args, tags) if args.waf else None
+        # CloudFront's own network interfaces in the load balancer's subnets carry the requests; the load balancer's
+        # security group admits them through CloudFront's origin-facing prefix list. The protocol cannot be changed
+        # in place: a change replaces the VPC origin (and the distribution's origin with it).
+        self.vpc_origin = aws.cloudfront.VpcOrigin(
+            f"{name}-origin",
+            vpc_origin_endpoint_config={
+                "name": f"{name}-origin",
+                "arn": origin_arn,
+                "http_port": 80,
+                "https_port": 443,
+                "origin_protocol_policy": "https-only" if origin_https else "http-only",
+                "origin_ssl_protocols": {"items": ["TLSv1.2"], "quantity": 1},
+            },
+            tags=tagged(tags, f"{name}-origin"),
+            opts=child,
+        )
         admin = [
             {
                 "path_pattern": path,
@@ -173,14 +194,9 @@ class SiteEdge(pulumi.ComponentResource):
             origins=[
                 {
                     "origin_id": ORIGIN_ID,
+                    # The name CloudFront asks for (Host and TLS server name); the VPC origin says where it is.
                     "domain_name": origin_domain,
-                    "custom_origin_config": {
-                        "http_port": 80,
-                        "https_port": 443,
-                        "origin_protocol_policy": "https-only" if origin_https else "http-only",
-                        "origin_ssl_protocols": ["TLSv1.2"],
-                        "origin_read_timeout": 60,
-                    },
+                    "vpc_origin_config": {"vpc_origin_id": self.vpc_origin.id, "origin_read_timeout": 60},
                     "custom_headers": [{"name": ORIGIN_HEADER, "value": origin_secret}],
                 }
             ],

@@ -4,8 +4,8 @@ Instances run from a launch template in an Auto Scaling group spread over every 
 salts live on EFS; the database is RDS for MySQL with its master password managed by Secrets Manager. Instances read
 that password at boot (and after each rotation) with their own role; it never appears in user data or state.
 
-    viewers --HTTPS--> SiteEdge (CloudFront + WAF) --443 (80 without a domain), secret header-->
-        LoadBalancer --80--> WebInstances --3306--> Database
+    viewers --HTTPS--> SiteEdge (CloudFront + WAF) --VPC origin, 443 (80 without a domain), secret header-->
+        LoadBalancer (internal) --80--> WebInstances --3306--> Database
                                           --2049--> SharedContent
 
 Each box is a child component in its own module; the arrows are the only security group paths there are. With
@@ -32,8 +32,8 @@ from aws_compute_platform.wordpress.load_balancer import LoadBalancer
 
 
 class WordPressFleet(pulumi.ComponentResource):
-    """ALB in every public subnet, an Auto Scaling group over every AZ, RDS MySQL and EFS for shared content; in
-    front, a CloudFront distribution with a WAF web ACL, unless `args.cdn` turns it off.
+    """An ALB over every AZ (internal behind CloudFront), an Auto Scaling group over every AZ, RDS MySQL and EFS for
+    shared content; in front, a CloudFront distribution with a WAF web ACL, unless `args.cdn` turns it off.
 
     Takes what a team already has: a network by its ids (`Network` or `ExistingNetwork`), a KMS key ARN that
     encrypts the database, its secret, the administrator's secret, the file system and the volumes, the tags every
@@ -85,6 +85,7 @@ class WordPressFleet(pulumi.ComponentResource):
             self.edge = SiteEdge(
                 name,
                 args.cdn,
+                origin_arn=self.load_balancer.arn,
                 origin_domain=origin_fqdn if origin_fqdn is not None else self.load_balancer.dns_name,
                 origin_https=origin_fqdn is not None,
                 origin_secret=origin_secret,

@@ -1,4 +1,4 @@
-"""LoadBalancer: the Application Load Balancer in every public subnet, its listeners and rules, the target group."""
+"""LoadBalancer: the Application Load Balancer over every AZ, its listeners and rules, the target group."""
 
 from __future__ import annotations
 
@@ -28,10 +28,12 @@ INSTALLER_PATHS = ("/wp-admin/install.php", "/wp-admin/setup-config.php")
 class LoadBalancer(pulumi.ComponentResource):
     """Forwards to the instances' target group; who may reach it depends on whether CloudFront is in front.
 
-    Behind CloudFront (`behind_cdn`): the security group admits one port (443 with certificates, 80 without) from
-    CloudFront's origin-facing managed prefix list only, and the listener forwards only requests that carry the
-    secret origin header (`origin_secret`, generated here, a secret output) that CloudFront must add; anything else
-    gets a fixed 403. Without CloudFront: 80 and 443
+    Behind CloudFront (`behind_cdn`): the load balancer is internal, in the private subnets, with no public address
+    at all: CloudFront reaches it through a VPC origin (`SiteEdge`). Its security group admits one port (443 with
+    certificates, 80 without) from CloudFront's origin-facing managed prefix list only, and the listener forwards
+    only requests that carry the secret origin header (`origin_secret`, generated here, a secret output) that
+    CloudFront must add; anything else gets a fixed 403. Without CloudFront: internet-facing in the public subnets,
+    80 and 443
     are open to the internet; with certificates 443 terminates TLS with `args.ssl_policy` and 80 answers with a 301
     to HTTPS, without them 80 serves the site. Either way the install wizard's pages are refused at the listener.
     Access logs, when on, go to a private, TLS-only bucket of their own.
@@ -90,8 +92,11 @@ class LoadBalancer(pulumi.ComponentResource):
             # names plus a random suffix; a short prefix keeps them unique, so a replacement never collides.
             name_prefix="wp-",
             load_balancer_type="application",
-            internal=False,
-            subnets=list(network.public_subnet_ids),
+            # Behind CloudFront the load balancer needs no public address: a VPC origin reaches an internal load
+            # balancer in private subnets ("Restrict access with VPC origins", CloudFront developer guide), which
+            # also saves the public IPv4 address each of its nodes would otherwise bill.
+            internal=behind_cdn,
+            subnets=list(network.private_subnet_ids if behind_cdn else network.public_subnet_ids),
             security_groups=[self.security_group.id],
             drop_invalid_header_fields=args.drop_invalid_header_fields,
             enable_deletion_protection=args.deletion_protection,
@@ -196,6 +201,8 @@ class LoadBalancer(pulumi.ComponentResource):
                 opts=child,
             )
         self.https = https
+        self.internal = behind_cdn
+        self.arn: pulumi.Output[str] = self.load_balancer.arn
         self.zone_id: pulumi.Output[str] = self.load_balancer.zone_id
         self.dns_name: pulumi.Output[str] = self.load_balancer.dns_name
         self.target_group_arn: pulumi.Output[str] = self.target_group.arn
