@@ -53,6 +53,8 @@ def custom_plan() -> Plan:
             DOMAIN: "example.org",
             # Not what this tests; with a domain payroll needs a load balancer, which the dev file does not give it.
             "aws-compute-platform:beanstalk": {"enabled": False},
+            # Private instances reach the package repositories and Secrets Manager through NAT.
+            "aws-compute-platform:network": {"cidr": "10.20.0.0/16", "azCount": 2, "natGateways": "single"},
             WORDPRESS: {
                 "enabled": True,
                 "instanceType": "t3.small",
@@ -574,6 +576,33 @@ def test_one_availability_zone_is_refused_only_when_wordpress_is_enabled() -> No
     assert failure.value.keys == ["aws-compute-platform:network.azCount"]
     settings = parse_settings("aws-compute-platform", "dev", "us-east-1", {**base, "wordpress": {"enabled": False}})
     assert not settings.wordpress.enabled
+
+
+@pytest.mark.parametrize(
+    ("public_instances", "nat_gateways", "refused"),
+    [
+        (False, "none", True),
+        (True, "none", False),
+        (False, "single", False),
+    ],
+)
+def test_private_instances_without_a_nat_gateway_are_refused_before_anything_is_created(
+    public_instances: bool, nat_gateways: str, refused: bool
+) -> None:
+    """They would boot, find no way to the package repositories or Secrets Manager, and never become healthy."""
+    config = {
+        "owner": "team",
+        "costCenter": "cc-1",
+        "network": {"azCount": 2, "natGateways": nat_gateways},
+        "wordpress": {"enabled": True, "adminEmail": "webmaster@example.org", "publicInstances": public_instances},
+    }
+    if not refused:
+        assert parse_settings("aws-compute-platform", "dev", "us-east-1", config).wordpress.enabled
+        return
+    with pytest.raises(SettingsError) as failure:
+        parse_settings("aws-compute-platform", "dev", "us-east-1", config)
+    assert failure.value.keys == ["aws-compute-platform:wordpress.publicInstances"]
+    assert "natGateways is none" in str(failure.value) and "publicInstances: true" in str(failure.value)
 
 
 def test_data_protection_defaults_follow_protect_data() -> None:

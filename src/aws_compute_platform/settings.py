@@ -223,6 +223,17 @@ def parse_settings(project: str, stack: str, region: str | None, config: Mapping
                 network.az_count,
             )
         )
+    wordpress_private = root is not None and root.wordpress.enabled and not root.wordpress.public_instances
+    if wordpress_private and network.nat_gateways == "none":
+        found.append(
+            ConfigError(
+                f"{project}:wordpress.publicInstances",
+                "is false, but network.natGateways is none: instances in private subnets could not reach the "
+                "package repositories, wordpress.org or Secrets Manager at boot; set publicInstances: true "
+                "(port 80 stays open only to the load balancer) or a NAT gateway (single or perAz)",
+                False,
+            )
+        )
     beanstalk = root.beanstalk if root else _valid_or_none(BeanstalkArgs, config.get("beanstalk"))
     if beanstalk is not None:
         found.extend(_beanstalk_needs(f"{project}:beanstalk", beanstalk, f"{project}-{stack}-payroll", network))
