@@ -87,3 +87,22 @@ def test_the_domain_is_a_zone_name_read_without_its_trailing_dot() -> None:
     with pytest.raises(SettingsError) as failure:
         parse_settings("aws-compute-platform", "dev", "us-east-1", {**GOOD, "domain": "https://example.org/"})
     assert failure.value.keys == ["aws-compute-platform:domain"]
+
+
+@pytest.mark.parametrize(
+    ("section", "extra"),
+    [
+        ("network", {}),
+        ("serverless", {"enabled": True}),
+        ("wordpress", {"enabled": True, "adminEmail": "webmaster@example.org", "publicInstances": True}),
+    ],
+)
+def test_a_section_that_keeps_cloudwatch_logs_takes_only_a_period_cloudwatch_accepts(
+    section: str, extra: dict[str, object]
+) -> None:
+    """PutRetentionPolicy refuses any other number of days: the mistake would surface only at `pulumi up`."""
+    key = f"aws-compute-platform:{section}.logRetentionDays"
+    found = problems_of({section: {**extra, "logRetentionDays": 10}})
+    assert found[key].startswith("must be one of: 1, 3, 5, 7, 14, 30,"), found
+    assert found[key].endswith(" or 3653"), found
+    assert key not in problems_of({section: {**extra, "logRetentionDays": 14}, "owner": ""})

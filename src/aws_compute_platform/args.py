@@ -13,7 +13,7 @@ from __future__ import annotations
 import types
 import typing
 from collections.abc import Mapping
-from typing import Annotated, Any, ClassVar, Self, Union
+from typing import Annotated, Any, ClassVar, Literal, Self, Union
 
 import annotated_types
 from pydantic import BaseModel, ConfigDict, StrictBool, ValidationError
@@ -27,6 +27,15 @@ PROJECT = "aws-compute-platform"
 
 Flag = StrictBool
 """A true/false setting. Strict: `"yes"` or `1` is refused, not read as true."""
+
+# CloudWatch Logs accepts only these retention periods (PutRetentionPolicy); anything else fails at deploy time.
+LOG_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+)  # fmt: skip
+LogRetentionDays = Literal[
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+]  # fmt: skip
+"""Days a log group keeps its events: one of the periods CloudWatch Logs accepts."""
 
 
 class _ArgsModelType(ModelMetaclass):

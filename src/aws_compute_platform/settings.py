@@ -11,13 +11,13 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 import pulumi
 from pulumi.runtime import config as runtime_config
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from aws_compute_platform.args import PROJECT, ArgsModel, Flag, problems
+from aws_compute_platform.args import LOG_RETENTION_DAYS, PROJECT, ArgsModel, Flag, LogRetentionDays, problems
 from aws_compute_platform.beanstalk.args import BeanstalkArgs, environment_name_problem, environment_names
 from aws_compute_platform.config import ConfigError, SettingsError
 from aws_compute_platform.foundation.encryption import EncryptionArgs
@@ -35,13 +35,6 @@ from aws_compute_platform.wordpress.args import WordPressArgs
 # uses (pulumi-aws, pulumi-random). Anything else is a typo whose values would be silently ignored.
 KNOWN_NAMESPACES = (PROJECT, "aws", "random", "pulumi")
 
-# CloudWatch Logs accepts only these retention periods (PutRetentionPolicy); anything else fails at deploy time.
-LOG_RETENTION_DAYS = (
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
-)  # fmt: skip
-LogRetentionDays = Literal[
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
-]  # fmt: skip
 
 _Section = TypeVar("_Section", bound=ArgsModel)
 

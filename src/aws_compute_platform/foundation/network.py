@@ -12,7 +12,7 @@ import pulumi
 import pulumi_aws as aws
 from pydantic import Field, field_validator
 
-from aws_compute_platform.args import ArgsModel
+from aws_compute_platform.args import ArgsModel, LogRetentionDays
 from aws_compute_platform.config import ConfigError
 from aws_compute_platform.foundation.tags import tagged
 
@@ -38,8 +38,8 @@ class NetworkArgs(ArgsModel):
     """How many availability zones the subnets span (load balancers need at least 2)."""
     nat_gateways: Literal["none", "single", "perAz"] = "single"
     """Outbound internet for private subnets: none, one shared gateway, or one per zone (survives a zone failure)."""
-    log_retention_days: int = 30
-    """Days the flow logs are kept. Defaults to the stack's logRetentionDays."""
+    log_retention_days: LogRetentionDays = 30
+    """Days the flow logs are kept (a period CloudWatch Logs accepts). Defaults to the stack's logRetentionDays."""
 
     @field_validator("cidr")
     @classmethod

@@ -14,7 +14,7 @@ from pydantic import AfterValidator, Field, ModelWrapValidatorHandler, Validatio
 from pydantic.alias_generators import to_snake
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from aws_compute_platform.args import ArgsModel, Flag
+from aws_compute_platform.args import ArgsModel, Flag, LogRetentionDays
 from aws_compute_platform.serverless.catalogue import (
     HANDLERS,
     INTEGRATION_TIMEOUT_MS,
@@ -233,8 +233,9 @@ class ServerlessApiArgs(ArgsModel):
     """Continuous backups of the orders table (35 days of restore points)."""
     protect: Flag = False
     """Protect the table and buckets (Pulumi protect, deletion protection). Defaults to the stack's protectData."""
-    log_retention_days: int = 30
-    """Days the functions' and the API's logs are kept. Defaults to the stack's logRetentionDays."""
+    log_retention_days: LogRetentionDays = 30
+    """Days the functions' and the API's logs are kept (a period CloudWatch Logs accepts). Defaults to the stack's
+    logRetentionDays."""
 
 
 __all__ = [

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
-from aws_compute_platform.args import ArgsModel, Flag
+from aws_compute_platform.args import ArgsModel, Flag, LogRetentionDays
 from aws_compute_platform.foundation.instance_types import InstanceType
 from aws_compute_platform.wordpress import rds_catalog
 
@@ -229,8 +229,9 @@ class WordPressArgs(ArgsModel):
     protect: Flag = False
     """Protect the data (Pulumi protect, deletion protection, final snapshot, backups). Defaults to the stack's
     protectData."""
-    log_retention_days: int = Field(30, ge=1)
-    """Days load balancer access logs are kept. Defaults to the stack's logRetentionDays."""
+    log_retention_days: LogRetentionDays = 30
+    """Days load balancer access logs and the database's log groups are kept (a period CloudWatch Logs accepts).
+    Defaults to the stack's logRetentionDays."""
     load_balancer: LoadBalancerArgs = Field(default_factory=LoadBalancerArgs)
     database: DatabaseArgs = Field(default_factory=DatabaseArgs)
 
