@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -55,3 +58,33 @@ def plan_with() -> Callable[..., Plan]:
         return run_stack(stack, overrides)
 
     return build
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """moto's server in a child process on 127.0.0.1, started once per test process for the payroll app's tests.
+
+    Each test that uses it starts from an empty account (`Aws` in tests/test_payroll_app.py resets it), so sharing
+    it across modules changes nothing a test sees; it saves a start per module, and the first call to each of its
+    services, which loads that service's models in the server (about a second for the four the app uses).
+    """
+    server = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert server.stdout is not None
+    endpoint = ""
+    for line in server.stdout:
+        if "Running on http://" in line:
+            endpoint = line.split("Running on ", 1)[1].strip()
+            break
+    assert endpoint.startswith("http://127.0.0.1:"), "moto server did not start"
+    # Keep reading its output so the child never blocks on a full pipe.
+    threading.Thread(target=lambda: [None for _ in server.stdout or []], daemon=True).start()
+    try:
+        yield endpoint
+    finally:
+        server.kill()  # it keeps nothing: SIGTERM let it spend most of a second tearing down what it had loaded
+        server.wait(timeout=10)
