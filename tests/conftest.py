@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import subprocess
 import sys
 import threading
@@ -33,14 +34,28 @@ def stacks_with(component: str) -> list[str]:
     return [s for s in STACKS if getattr(stack_settings(s), component).enabled]
 
 
+@functools.cache
+def _built(stack: str, overrides: str) -> Plan:
+    return run_stack(stack, json.loads(overrides))
+
+
+def build_stack(stack: str, overrides: dict[str, Any] | None = None) -> Plan:
+    """A stack's plan with some config replaced, built once per test process for each stack and overrides.
+
+    A whole stack takes seconds to build under the mock engine, and several tests ask for the same one: they only
+    read a plan, so they share it. (A build that fails raises each time: it is not kept.)
+    """
+    return _built(stack, json.dumps(overrides or {}, sort_keys=True))
+
+
 @pytest.fixture(scope="session")
 def dev_plan() -> Plan:
-    return run_stack("dev")
+    return build_stack("dev")
 
 
 @pytest.fixture(scope="session")
 def prod_plan() -> Plan:
-    return run_stack("prod")
+    return build_stack("prod")
 
 
 @pytest.fixture(scope="session", params=STACKS)
@@ -54,10 +69,7 @@ def stack_plan(request: pytest.FixtureRequest) -> Plan:
 def plan_with() -> Callable[..., Plan]:
     """A stack's plan with some config replaced: `plan_with("dev", {"aws-compute-platform:network": {...}})`."""
 
-    def build(stack: str, overrides: dict[str, Any]) -> Plan:
-        return run_stack(stack, overrides)
-
-    return build
+    return build_stack
 
 
 @pytest.fixture(scope="session")

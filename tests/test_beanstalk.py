@@ -536,10 +536,11 @@ def test_the_bundle_holds_the_app_the_platform_expects() -> None:
 
 
 # -- opt-ins -----------------------------------------------------------------------------------------------------------
-def test_account_wide_volume_encryption_is_off_unless_asked_for(
-    stack_plan: Plan, plan_with: Callable[..., Plan]
-) -> None:
+def test_account_wide_volume_encryption_is_off_unless_asked_for(stack_plan: Plan) -> None:
     assert not [r for r in stack_plan if r.type.startswith("aws:ebs/")]
+
+
+def test_account_wide_volume_encryption_is_on_when_asked_for(plan_with: Callable[..., Plan]) -> None:
     plan = plan_with("dev", {BEANSTALK: {**stack_config("dev"), "encryptVolumesByDefault": True}})
     [default_key] = plan.of_type("aws:ebs/defaultKmsKey:DefaultKmsKey")
     [by_default] = plan.of_type("aws:ebs/encryptionByDefault:EncryptionByDefault")
