@@ -19,6 +19,13 @@ from plan.engine import ROOT
 
 STACKS = ("dev", "prod")
 PROJECT = "aws-compute-platform"
+# Dev with no NAT gateway, and so without payroll (its private instances need one), and without the orders API: what
+# the tests of a network without NAT and of each of those components turned off read, in one shared build.
+DEV_WITHOUT_NAT_PAYROLL_OR_ORDERS = {
+    f"{PROJECT}:network": {"cidr": "10.20.0.0/16", "azCount": 2, "natGateways": "none"},
+    f"{PROJECT}:beanstalk": {"enabled": False},
+    f"{PROJECT}:serverless": {"enabled": False},
+}
 
 
 @functools.cache

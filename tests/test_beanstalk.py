@@ -25,6 +25,7 @@ from aws_compute_platform.beanstalk.options import DOCUMENTED_OPTIONS, ENVIRONME
 from aws_compute_platform.config import ConfigError, SettingsError
 from aws_compute_platform.settings import Settings, parse_settings
 from plan import Plan, PlannedResource
+from tests.conftest import DEV_WITHOUT_NAT_PAYROLL_OR_ORDERS
 
 BEANSTALK = "aws-compute-platform:beanstalk"
 ENVIRONMENT = "aws:elasticbeanstalk/environment:Environment"
@@ -556,7 +557,7 @@ def test_the_worker_tier_has_no_load_balancer_option(stack_plan: Plan) -> None:
 
 
 def test_when_disabled_nothing_is_created(plan_with: Callable[..., Plan]) -> None:
-    plan = plan_with("dev", {BEANSTALK: {"enabled": False}})
+    plan = plan_with("dev", DEV_WITHOUT_NAT_PAYROLL_OR_ORDERS)
     assert not [r for r in plan if "payroll" in r.name]
     assert "payrollUrl" not in plan.outputs
 
