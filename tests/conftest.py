@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+import json
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -15,6 +19,13 @@ from plan.engine import ROOT
 
 STACKS = ("dev", "prod")
 PROJECT = "aws-compute-platform"
+# Dev with no NAT gateway, and so without payroll (its private instances need one), and without the orders API: what
+# the tests of a network without NAT and of each of those components turned off read, in one shared build.
+DEV_WITHOUT_NAT_PAYROLL_OR_ORDERS = {
+    f"{PROJECT}:network": {"cidr": "10.20.0.0/16", "azCount": 2, "natGateways": "none"},
+    f"{PROJECT}:beanstalk": {"enabled": False},
+    f"{PROJECT}:serverless": {"enabled": False},
+}
 
 
 @functools.cache
@@ -30,14 +41,28 @@ def stacks_with(component: str) -> list[str]:
     return [s for s in STACKS if getattr(stack_settings(s), component).enabled]
 
 
+@functools.cache
+def _built(stack: str, overrides: str) -> Plan:
+    return run_stack(stack, json.loads(overrides))
+
+
+def build_stack(stack: str, overrides: dict[str, Any] | None = None) -> Plan:
+    """A stack's plan with some config replaced, built once per test process for each stack and overrides.
+
+    A whole stack takes seconds to build under the mock engine, and several tests ask for the same one: they only
+    read a plan, so they share it. (A build that fails raises each time: it is not kept.)
+    """
+    return _built(stack, json.dumps(overrides or {}, sort_keys=True))
+
+
 @pytest.fixture(scope="session")
 def dev_plan() -> Plan:
-    return run_stack("dev")
+    return build_stack("dev")
 
 
 @pytest.fixture(scope="session")
 def prod_plan() -> Plan:
-    return run_stack("prod")
+    return build_stack("prod")
 
 
 @pytest.fixture(scope="session", params=STACKS)
@@ -51,7 +76,34 @@ def stack_plan(request: pytest.FixtureRequest) -> Plan:
 def plan_with() -> Callable[..., Plan]:
     """A stack's plan with some config replaced: `plan_with("dev", {"aws-compute-platform:network": {...}})`."""
 
-    def build(stack: str, overrides: dict[str, Any]) -> Plan:
-        return run_stack(stack, overrides)
+    return build_stack
 
-    return build
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """moto's server in a child process on 127.0.0.1, started once per test process for the payroll app's tests.
+
+    Each test that uses it starts from an empty account (`Aws` in tests/test_payroll_app.py resets it), so sharing
+    it across modules changes nothing a test sees; it saves a start per module, and the first call to each of its
+    services, which loads that service's models in the server (about a second for the four the app uses).
+    """
+    server = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert server.stdout is not None
+    endpoint = ""
+    for line in server.stdout:
+        if "Running on http://" in line:
+            endpoint = line.split("Running on ", 1)[1].strip()
+            break
+    assert endpoint.startswith("http://127.0.0.1:"), "moto server did not start"
+    # Keep reading its output so the child never blocks on a full pipe.
+    threading.Thread(target=lambda: [None for _ in server.stdout or []], daemon=True).start()
+    try:
+        yield endpoint
+    finally:
+        server.kill()  # it keeps nothing: SIGTERM let it spend most of a second tearing down what it had loaded
+        server.wait(timeout=10)

@@ -25,6 +25,7 @@ from aws_compute_platform.beanstalk.options import DOCUMENTED_OPTIONS, ENVIRONME
 from aws_compute_platform.config import ConfigError, SettingsError
 from aws_compute_platform.settings import Settings, parse_settings
 from plan import Plan, PlannedResource
+from tests.conftest import DEV_WITHOUT_NAT_PAYROLL_OR_ORDERS
 
 BEANSTALK = "aws-compute-platform:beanstalk"
 ENVIRONMENT = "aws:elasticbeanstalk/environment:Environment"
@@ -536,10 +537,11 @@ def test_the_bundle_holds_the_app_the_platform_expects() -> None:
 
 
 # -- opt-ins -----------------------------------------------------------------------------------------------------------
-def test_account_wide_volume_encryption_is_off_unless_asked_for(
-    stack_plan: Plan, plan_with: Callable[..., Plan]
-) -> None:
+def test_account_wide_volume_encryption_is_off_unless_asked_for(stack_plan: Plan) -> None:
     assert not [r for r in stack_plan if r.type.startswith("aws:ebs/")]
+
+
+def test_account_wide_volume_encryption_is_on_when_asked_for(plan_with: Callable[..., Plan]) -> None:
     plan = plan_with("dev", {BEANSTALK: {**stack_config("dev"), "encryptVolumesByDefault": True}})
     [default_key] = plan.of_type("aws:ebs/defaultKmsKey:DefaultKmsKey")
     [by_default] = plan.of_type("aws:ebs/encryptionByDefault:EncryptionByDefault")
@@ -555,7 +557,7 @@ def test_the_worker_tier_has_no_load_balancer_option(stack_plan: Plan) -> None:
 
 
 def test_when_disabled_nothing_is_created(plan_with: Callable[..., Plan]) -> None:
-    plan = plan_with("dev", {BEANSTALK: {"enabled": False}})
+    plan = plan_with("dev", DEV_WITHOUT_NAT_PAYROLL_OR_ORDERS)
     assert not [r for r in plan if "payroll" in r.name]
     assert "payrollUrl" not in plan.outputs
 

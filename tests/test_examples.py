@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 from pathlib import Path
 
@@ -22,6 +23,7 @@ NETWORK_TYPES = {
 }
 
 
+@functools.cache  # two tests read the examples in an existing VPC: one build each per test process
 def build(example: Path) -> Plan:
     [stack_file] = example.glob("Pulumi.*.yaml")
     with contextlib.redirect_stderr(io.StringIO()):

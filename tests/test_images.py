@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pulumi
@@ -11,7 +10,7 @@ import pytest
 from aws_compute_platform.config import ConfigError, SettingsError
 from aws_compute_platform.foundation.images import ImageSource, MarketplaceImage
 from aws_compute_platform.settings import parse_settings
-from plan import Plan, engine
+from plan import Plan, engine, run_stack
 from plan.mocks import AwsMocks, stable_hash
 
 SERVERS = "aws-compute-platform:servers"
@@ -45,67 +44,73 @@ class RecordingMocks(AwsMocks):
         return super().call(args)
 
 
-@pytest.fixture
-def recorded(monkeypatch: pytest.MonkeyPatch) -> list[pulumi.runtime.MockCallArgs]:
+MARKETPLACE = {"marketplace": {"productCode": PRODUCT_CODE, "namePattern": "vendor-wordpress-*"}}
+EXPLICIT = {"ami": "ami-0abc1234def567890", "owner": "amazon"}
+UBUNTU = "/aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id"
+
+
+@pytest.fixture(scope="module")
+def images_build() -> tuple[Plan, list[pulumi.runtime.MockCallArgs]]:
+    """Dev with one server per kind of image source, and every provider call the program made to build it.
+
+    One build for the three: each source's lookups are told apart by their arguments (owners, filters, parameter
+    name), and `test_each_source_makes_only_its_own_lookups` holds that no server made another's.
+    """
+    servers = [
+        server("marketplace", MARKETPLACE),
+        server("explicit", EXPLICIT),
+        server("ubuntu", {"ssmParameter": UBUNTU}),
+    ]
     RecordingMocks.calls = []
-    monkeypatch.setattr(engine, "AwsMocks", RecordingMocks)
-    return RecordingMocks.calls
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(engine, "AwsMocks", RecordingMocks)
+        plan = run_stack("dev", {SERVERS: servers})  # not the shared builder: the calls are made by this build
+    return plan, list(RecordingMocks.calls)
 
 
-def server_with(image: dict[str, Any]) -> dict[str, Any]:
-    return {
-        SERVERS: [
-            {
-                "name": "app",
-                "image": image,
-                "instanceType": "t3.small",
-                "ports": [{"port": 443, "cidrs": ["0.0.0.0/0"]}],
-            }
-        ]
-    }
+def server(name: str, image: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "image": image, "instanceType": "t3.small", "ports": [{"port": 443, "cidrs": ["0.0.0.0/0"]}]}
 
 
 def ami_lookups(calls: list[pulumi.runtime.MockCallArgs]) -> list[dict[str, Any]]:
     return [dict(c.args) for c in calls if c.token == "aws:ec2/getAmi:getAmi"]
 
 
+def test_each_source_makes_only_its_own_lookups(images_build: tuple[Plan, list[pulumi.runtime.MockCallArgs]]) -> None:
+    _, calls = images_build
+    # One AMI lookup for the Marketplace product and one for the explicit AMI: none for the public parameter.
+    assert sorted(lookup["owners"][0] for lookup in ami_lookups(calls)) == ["amazon", "aws-marketplace"]
+    parameters = [dict(c.args)["name"] for c in calls if c.token == "aws:ssm/getParameter:getParameter"]
+    assert parameters.count(UBUNTU) == 1
+
+
 def test_a_marketplace_image_is_looked_up_by_owner_aws_marketplace_and_its_product_code(
-    plan_with: Callable[..., Plan], recorded: list[pulumi.runtime.MockCallArgs]
+    images_build: tuple[Plan, list[pulumi.runtime.MockCallArgs]],
 ) -> None:
-    plan = plan_with(
-        "dev", server_with({"marketplace": {"productCode": PRODUCT_CODE, "namePattern": "vendor-wordpress-*"}})
-    )
-    [lookup] = ami_lookups(recorded)
-    assert lookup["owners"] == ["aws-marketplace"]
+    plan, calls = images_build
+    [lookup] = [lookup for lookup in ami_lookups(calls) if lookup["owners"] == ["aws-marketplace"]]
     assert lookup["mostRecent"] is True
     filters = {f["name"]: f["values"] for f in lookup["filters"]}
     assert filters["product-code"] == [PRODUCT_CODE]
     assert filters["name"] == ["vendor-wordpress-*"]
     assert filters["architecture"] == ["x86_64"]  # t3.small
-    instance = plan.named("aws-compute-platform-dev-app-instance")
+    instance = plan.named("aws-compute-platform-dev-marketplace-instance")
     assert instance.inputs["ami"].startswith("ami-")
 
 
 def test_an_explicit_ami_is_looked_up_only_among_its_owners_images(
-    plan_with: Callable[..., Plan], recorded: list[pulumi.runtime.MockCallArgs]
+    images_build: tuple[Plan, list[pulumi.runtime.MockCallArgs]],
 ) -> None:
-    overrides = server_with({"ami": "ami-0abc1234def567890", "owner": "amazon"})
-    plan = plan_with("dev", overrides)
-    [lookup] = ami_lookups(recorded)
+    plan, calls = images_build
+    [lookup] = [lookup for lookup in ami_lookups(calls) if lookup["owners"] != ["aws-marketplace"]]
     assert lookup["owners"] == ["amazon"]
     assert lookup["filters"] == [{"name": "image-id", "values": ["ami-0abc1234def567890"]}]
-    assert plan.named("aws-compute-platform-dev-app-instance").inputs["ami"] == "ami-0abc1234def567890"
+    assert plan.named("aws-compute-platform-dev-explicit-instance").inputs["ami"] == "ami-0abc1234def567890"
 
 
-def test_an_ssm_public_parameter_names_the_image(
-    plan_with: Callable[..., Plan], recorded: list[pulumi.runtime.MockCallArgs]
-) -> None:
-    path = "/aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id"
-    plan = plan_with("dev", server_with({"ssmParameter": path}))
-    parameters = [dict(c.args) for c in recorded if c.token == "aws:ssm/getParameter:getParameter"]
-    assert [p["name"] for p in parameters].count(path) == 1
-    assert plan.named("aws-compute-platform-dev-app-instance").inputs["ami"] == f"ami-{stable_hash(path)}"
-    assert ami_lookups(recorded) == []
+def test_an_ssm_public_parameter_names_the_image(images_build: tuple[Plan, list[pulumi.runtime.MockCallArgs]]) -> None:
+    plan, _ = images_build
+    assert plan.named("aws-compute-platform-dev-ubuntu-instance").inputs["ami"] == f"ami-{stable_hash(UBUNTU)}"
 
 
 def test_an_ami_without_an_owner_is_refused_as_a_community_image() -> None:

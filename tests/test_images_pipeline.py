@@ -16,14 +16,17 @@ import pytest
 import yaml
 
 from aws_compute_platform.config import SettingsError
+from aws_compute_platform.foundation.network import ExistingNetwork
 from aws_compute_platform.images import documents
 from aws_compute_platform.images.args import ImagePipelineArgs
 from aws_compute_platform.images.build_infrastructure import BUILD_INSTANCE_POLICIES
 from aws_compute_platform.images.distribution import STOCK_IMAGE_PARAMETER
+from aws_compute_platform.images.pipeline import ImagePipeline
 from aws_compute_platform.settings import parse_settings
 from aws_compute_platform.wordpress.image import BAKED_MARKER
+from aws_compute_platform.wordpress.load_balancer import HEALTH_FILE
 from aws_compute_platform.wordpress.user_data import APP_DIR, BootSettings, cloud_config
-from plan import Plan
+from plan import Plan, run_program
 from plan.mocks import stable_hash
 
 PIPELINE = "aws:imagebuilder/imagePipeline:ImagePipeline"
@@ -84,24 +87,30 @@ def test_every_recipe_starts_from_amazon_linux_2023_published_by_aws_never_a_com
         assert not parent.startswith(("ami-", "ssm:"))
 
 
+def pipeline_alone(args: ImagePipelineArgs) -> Plan:
+    """The pipeline component on its own, in a network a team already has (no stack around it)."""
+    network = ExistingNetwork(
+        vpc_id="vpc-0123456789abcdef0",
+        availability_zones=["us-east-1a", "us-east-1b"],
+        public_subnet_ids=["subnet-pub-a", "subnet-pub-b"],
+        private_subnet_ids=["subnet-app-a", "subnet-app-b"],
+    )
+    key_arn = "arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-1111-2222-3333-444455556666"
+    return run_program(
+        lambda: ImagePipeline(
+            "images", args, wordpress_version="7.0", health_file=HEALTH_FILE, network=network, key_arn=key_arn, tags={}
+        ),
+        config={"aws:region": "us-east-1"},
+    )
+
+
 @pytest.mark.parametrize(
     ("instance_type", "arch"), [("t4g.small", "arm64"), ("m7g.large", "arm64"), ("t3.small", "x86")]
 )
-def test_the_parent_image_has_the_architecture_of_the_build_and_fleet_instances(
-    instance_type: str, arch: str, plan_with: Callable[..., Plan]
-) -> None:
-    plan = plan_with(
-        "prod",
-        {
-            PIPELINE_KEY: {"enabled": True, "instanceType": instance_type},
-            "aws-compute-platform:wordpress": {
-                "enabled": True,
-                "instanceType": instance_type,
-                "image": "baked",
-                "adminEmail": "webmaster@example.org",
-            },
-        },
-    )
+def test_the_parent_image_has_the_architecture_of_the_build_instances(instance_type: str, arch: str) -> None:
+    # The recipe is the pipeline's own: the component alone shows it. That a stack refuses a fleet of another
+    # architecture is test_a_pipeline_baking_for_another_architecture_than_the_fleet_is_refused.
+    plan = pipeline_alone(ImagePipelineArgs(enabled=True, instance_type=instance_type))
     assert one(plan, RECIPE).inputs["parentImage"].endswith(f":aws:image/amazon-linux-2023-{arch}/x.x.x")
 
 

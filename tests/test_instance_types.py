@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime
+import gzip
+import importlib.resources
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
+from botocore.stub import Stubber
 
 from aws_compute_platform.args import ArgsModel
 from aws_compute_platform.beanstalk.args import BeanstalkArgs
@@ -98,12 +101,36 @@ def test_every_accepted_family_has_sizes_in_the_catalogue_which_says_where_they_
     assert sizes("not-a-family") == ()
 
 
+def offered_in(region: str) -> list[dict[str, Any]]:
+    """What DescribeInstanceTypes answers in `region`: moto's snapshot of AWS (each type's record as the API returns
+    it, and which types each region offers), read from its data files rather than through its server, whose XML
+    round trip of ~1,400 records took seconds and answered in one page."""
+    data = importlib.resources.files("moto") / "ec2" / "resources"
+    records = json.loads(gzip.decompress((data / "instance_types.json.gz").read_bytes()))
+    offerings = data / "instance_type_offerings" / "region" / f"{region}.json.gz"
+    return [records[o["InstanceType"]] for o in json.loads(gzip.decompress(offerings.read_bytes()))]
+
+
+def stub_describe_instance_types(ec2: Any, region: str) -> Stubber:
+    """`ec2` answers DescribeInstanceTypes with `region`'s types in pages of 100 (the API's largest page), each
+    asked for with the previous page's token: a reader that stopped after the first page would miss most of them."""
+    types = offered_in(region)
+    pages = [types[i : i + 100] for i in range(0, len(types), 100)]
+    assert len(pages) > 1
+    stubber = Stubber(ec2)
+    for number, page in enumerate(pages, start=1):
+        more = {"NextToken": f"page-{number + 1}"} if number < len(pages) else {}
+        asked = {"NextToken": f"page-{number}"} if number > 1 else {}
+        stubber.add_response("describe_instance_types", {"InstanceTypes": page, **more}, asked)
+    return stubber
+
+
 def test_refreshing_reads_describe_instance_types_and_keeps_the_console_order(tmp_path: Path) -> None:
-    with mock_aws():
-        ec2 = boto3.client("ec2", region_name="us-east-1")
-        offered = {t["InstanceType"] for page in ec2.get_paginator("describe_instance_types").paginate()
-                   for t in page["InstanceTypes"]}  # fmt: skip
+    ec2 = boto3.client("ec2", region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
+    offered = {t["InstanceType"] for t in offered_in("us-east-1")}
+    with stub_describe_instance_types(ec2, "us-east-1") as stubber:
         data = fetch_catalogue(ec2, region="us-east-1", today=datetime.date(2026, 12, 2))
+        stubber.assert_no_pending_responses()  # every page was read
     assert data["source"] == "ec2:DescribeInstanceTypes in us-east-1"
     assert data["checked"] == "2026-12-02"
     assert set(data["families"]) <= {f for families in FAMILIES.values() for f in families}
@@ -122,9 +149,21 @@ def test_refreshing_reads_describe_instance_types_and_keeps_the_console_order(tm
 def test_the_refresh_command_writes_the_catalogue(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    make_client = boto3.client
+    stubbers: list[Stubber] = []
+
+    def client(service: str, region_name: str) -> Any:
+        assert service == "ec2"
+        ec2 = make_client("ec2", region_name=region_name)
+        stubbers.append(stub_describe_instance_types(ec2, region_name))
+        stubbers[-1].activate()
+        return ec2
+
+    monkeypatch.setattr(boto3, "client", client)
     path = tmp_path / "catalogue.json"
-    with mock_aws():
-        assert instance_types.main(["--region", "eu-west-1", "--output", str(path)]) == 0
+    assert instance_types.main(["--region", "eu-west-1", "--output", str(path)]) == 0
+    [stubber] = stubbers  # one EC2 client, in the region asked for (its pages are eu-west-1's), read to the end
+    stubber.assert_no_pending_responses()
     written = json.loads(path.read_text())
     assert written["source"] == "ec2:DescribeInstanceTypes in eu-west-1"
     assert "t3" in written["families"]

@@ -54,7 +54,7 @@ BOOT_SCRIPT = ROOT / "src" / "aws_compute_platform" / "lightsail" / "boot" / "wo
 BITNAMI_BLUEPRINTS = {"wordpress", "lamp_8_bitnami", "nodejs", "nginx"}
 
 # Two instances (one dualstack importing an SSH key, SSH from an IPv4 and an IPv6 admin network; one IPv4-only) and
-# two databases (one on an engine version past its end of life).
+# two databases (one on an engine version past its end of life), peered with the account's default VPC.
 BIGGER_SITE: dict[str, Any] = {
     "instances": [
         {
@@ -78,6 +78,7 @@ BIGGER_SITE: dict[str, Any] = {
         {"name": "shopdb", "blueprint": "mysql_8_0", "bundle": "small_2_0"},
         {"name": "apidb", "blueprint": "postgres_17", "bundle": "micro_ha_2_0", "masterUsername": "api"},
     ],
+    "peerWithDefaultVpc": True,
 }
 
 
@@ -805,11 +806,9 @@ def test_user_data_and_a_user_data_file_together_are_refused() -> None:
 # -- VPC peering ---------------------------------------------------------------------------------------------------
 
 
-def test_peering_is_off_unless_asked_and_then_a_child_of_the_site(
-    dev_plan: Plan, plan_with: Callable[..., Plan]
-) -> None:
+def test_peering_is_off_unless_asked_and_then_a_child_of_the_site(dev_plan: Plan, bigger_plan: Plan) -> None:
     assert dev_plan.of_type(PEERING) == []
-    plan = plan_with("prod", {LIGHTSAIL: {"peerWithDefaultVpc": True}})
+    plan = bigger_plan  # which asks for it
     (peering,) = plan.of_type(PEERING)
     assert peering.inputs["region"] == "us-east-1"
     assert plan.by_urn(peering.parent).type == "acp:lightsail:LightsailSite"

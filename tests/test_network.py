@@ -12,6 +12,7 @@ import pytest
 from aws_compute_platform.config import ConfigError, SettingsError
 from aws_compute_platform.foundation.network import NetworkArgs
 from plan import Plan
+from tests.conftest import DEV_WITHOUT_NAT_PAYROLL_OR_ORDERS
 
 NETWORK = "aws-compute-platform:network"
 
@@ -71,13 +72,7 @@ def test_data_subnets_have_no_route_out_of_the_vpc(stack_plan: Plan) -> None:
 
 def test_without_nat_private_subnets_have_no_default_route(plan_with: Callable[..., Plan]) -> None:
     # Components whose private instances need outbound access refuse natGateways: none, so they are off here.
-    plan = plan_with(
-        "dev",
-        {
-            NETWORK: {"cidr": "10.20.0.0/16", "azCount": 2, "natGateways": "none"},
-            "aws-compute-platform:beanstalk": {"enabled": False},
-        },
-    )
+    plan = plan_with("dev", DEV_WITHOUT_NAT_PAYROLL_OR_ORDERS)
     assert plan.of_type("aws:ec2/natGateway:NatGateway") == []
     assert [e for e in plan.of_type("aws:ec2/eip:Eip") if "-nat-ip-" in e.name] == []
     private = [t for t in plan.of_type("aws:ec2/routeTable:RouteTable") if "-private-rt-" in t.name]

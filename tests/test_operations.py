@@ -21,6 +21,7 @@ from aws_compute_platform.operations.metrics import TABLE, UnknownMetricError, m
 from aws_compute_platform.operations.watch import ComponentWatch
 from aws_compute_platform.operations.wordpress import watch_distribution
 from plan import Plan, PlannedResource, run_program
+from tests.conftest import DEV_WITHOUT_NAT_PAYROLL_OR_ORDERS
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 TOPIC = "aws:sns/topic:Topic"
@@ -208,13 +209,7 @@ def test_every_nat_gateway_is_watched_for_port_allocation_errors_and_dropped_pac
 
 
 def test_without_nat_gateways_there_are_no_nat_alarms(plan_with: Callable[..., Plan]) -> None:
-    plan = plan_with(
-        "dev",
-        {
-            "aws-compute-platform:network": {"cidr": "10.20.0.0/16", "azCount": 2, "natGateways": "none"},
-            "aws-compute-platform:beanstalk": {"enabled": False},
-        },
-    )
+    plan = plan_with("dev", DEV_WITHOUT_NAT_PAYROLL_OR_ORDERS)
     assert not plan.of_type("aws:ec2/natGateway:NatGateway")
     assert not [a for a in alarms(plan) if any(ns == "AWS/NATGateway" for ns, *_ in metrics_of(a))]
 
@@ -429,7 +424,7 @@ def test_the_dashboard_url_is_exported(stack_plan: Plan) -> None:
 
 
 def test_a_disabled_component_has_no_alarms_and_no_row(plan_with: Callable[..., Plan]) -> None:
-    plan = plan_with("dev", {"aws-compute-platform:serverless": {"enabled": False}})
+    plan = plan_with("dev", DEV_WITHOUT_NAT_PAYROLL_OR_ORDERS)  # the orders API is off
     assert not [a for a in alarms(plan) if "-orders-" in a.get("name")]
     headings = [w["properties"]["markdown"] for w in dashboard(plan)["widgets"] if w["type"] == "text"]
     assert "## Purchase orders" not in headings

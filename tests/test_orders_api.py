@@ -906,6 +906,7 @@ def test_rows_dynamodb_leaves_unprocessed_are_written_again(monkeypatch: pytest.
 
 
 def test_an_import_that_died_mid_file_resumes_without_writing_a_row_twice(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(handlers, "IMPORT_CHUNK_ROWS", 100)  # chunks as in the test above: the same checkpoints
     rows = handlers.IMPORT_CHUNK_ROWS * 2 + 37
     event = upload("crash.csv", _csv(rows))
     written = _written_rows(monkeypatch)

@@ -1,4 +1,8 @@
-"""The library installs as a wheel: a team can `pip install` it and use one component in its own program."""
+"""The library installs as a wheel: a team can `pip install` it and use one component in its own program.
+
+These tests build the wheel and install it into a fresh virtual environment: the default run leaves them out, and
+`uv run pytest -m packaging -n 0` runs them (CI's own step; in one process the three share one wheel and one venv).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+
+pytestmark = pytest.mark.packaging
 
 ROOT = Path(__file__).resolve().parent.parent
 UV = os.environ.get("UV") or shutil.which("uv") or "uv"

@@ -1,11 +1,12 @@
 """The payroll app, over real HTTP: uploads stream to S3 and are queued; the worker checks, totals and emails once.
 
 AWS is moto's server in a child process on 127.0.0.1 (so the memory measured below is the app's alone), reached
-by boto3 through AWS_ENDPOINT_URL. Cognito is `LocalIssuer`, an OpenID provider on 127.0.0.1 with its own RSA key
-(discovery document, keys, authorize and token endpoints), which signs in whoever the test says. The two tiers run
-in threads under wsgiref: `app_url` is the web tier (uploads need a signed-in user: `upload()` signs in first), and
-`deliver()` does what sqsd does on a worker instance: receive a message, POST it to the worker tier's task path with
-the X-Aws-Sqsd-* headers, delete it on 200.
+by boto3 through AWS_ENDPOINT_URL: one per test process (`moto_endpoint` in conftest.py), reset by each test's `aws`.
+Cognito is `LocalIssuer`, an OpenID provider on 127.0.0.1 with its own RSA key (discovery document, keys, authorize
+and token endpoints), which signs in whoever the test says. The two tiers run in threads under wsgiref: `app_url` is
+the web tier (uploads need a signed-in user: `upload()` signs in first), and `deliver()` does what sqsd does on a
+worker instance: receive a message, POST it to the worker tier's task path with the X-Aws-Sqsd-* headers, delete it
+on 200.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import hashlib
 import http.client
 import json
 import secrets
-import subprocess
 import sys
 import threading
 import time
@@ -57,6 +57,11 @@ GOOD_FILE = (
     'E-002,"Hopper, Grace",4200.50,840.10,3360.40\r\n'
     "E-003,Alan Turing,3000,600,2400\r\n"
 )
+
+
+# How often a test server's loop checks for `shutdown()`: socketserver's default, half a second, was the time each of
+# them took to stop.
+SERVE_POLL = 0.02
 
 
 class _Quiet(WSGIRequestHandler):
@@ -119,7 +124,7 @@ class LocalIssuer:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        threading.Thread(target=self.server.serve_forever, args=(SERVE_POLL,), daemon=True).start()
 
     def discovery(self) -> dict[str, Any]:
         return {
@@ -181,33 +186,9 @@ def issuer() -> Iterator[LocalIssuer]:
 WORKER_OF: dict[str, str] = {}
 
 
-@pytest.fixture(scope="module")
-def moto_endpoint() -> Iterator[str]:
-    server = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert server.stdout is not None
-    endpoint = ""
-    for line in server.stdout:
-        if "Running on http://" in line:
-            endpoint = line.split("Running on ", 1)[1].strip()
-            break
-    assert endpoint.startswith("http://127.0.0.1:"), "moto server did not start"
-    # Keep reading its output so the child never blocks on a full pipe.
-    threading.Thread(target=lambda: [None for _ in server.stdout or []], daemon=True).start()
-    try:
-        yield endpoint
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-
-
 def _serve(app: Any) -> WSGIServer:
     server: WSGIServer = make_server("127.0.0.1", 0, app, server_class=ThreadingWSGIServer, handler_class=_Quiet)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=(SERVE_POLL,), daemon=True).start()
     return server
 
 
@@ -536,17 +517,21 @@ def test_a_message_naming_another_bucket_is_refused(aws: Aws, app_url: str) -> N
     assert status == 400 and "another bucket" in answer["error"]
 
 
-def test_a_100000_row_file_is_processed_row_by_row_in_bounded_memory(aws: Aws, app_url: str, tmp_path: Path) -> None:
-    rows = 100_000
-    path = tmp_path / "payroll.csv"
+def _payroll_file(path: Path, rows: int) -> int:
+    """A valid payroll file of `rows` employees at `path`; its size in bytes."""
     with path.open("w", encoding="utf-8", newline="") as f:
         f.write(HEADER + "\r\n")
         for i in range(rows):
             gross, tax = 3000 + i % 997, 600 + i % 89
             f.write(f"E-{i:06d},Employee Number {i:06d},{gross}.25,{tax}.05,{gross - tax}.20\r\n")
+    return path.stat().st_size
+
+
+def _peak_while_processing(aws: Aws, app_url: str, path: Path, rows: int) -> int:
+    """Upload the file at `path` (streamed from disk by the client as well), then deliver its job: the peak of
+    Python memory in this process (the worker tier's thread among others) while the job runs."""
     size = path.stat().st_size
-    assert size > 5_000_000
-    with path.open("rb") as f:  # streamed from disk by the client as well
+    with path.open("rb") as f:
         status, answer = request(
             app_url,
             "POST",
@@ -555,8 +540,6 @@ def test_a_100000_row_file_is_processed_row_by_row_in_bounded_memory(aws: Aws, a
             {"Content-Type": "text/csv", "Content-Length": str(size), "Cookie": session_cookie(app_url)},
         )
     assert status == 202 and answer["bytes"] == size
-
-    application.clients()  # client creation is a one-off cost, not the job's
     tracemalloc.start()
     try:
         status, answer = deliver(aws, app_url)
@@ -566,8 +549,26 @@ def test_a_100000_row_file_is_processed_row_by_row_in_bounded_memory(aws: Aws, a
     assert (status, answer["status"], answer["rows"]) == (200, "accepted", rows)
     expected_net = sum(Decimal(f"{3000 + i % 997 - 600 - i % 89}.20") for i in range(rows))
     assert aws.json_object(f"results/{answer['jobId']}.json")["totals"]["netPay"] == str(expected_net)
-    # The whole file would be over 5 MB as bytes and several times that as rows; the job stays far below it.
-    assert peak < 2_000_000, f"peak {peak} bytes while processing a {size}-byte file"
+    return peak
+
+
+def test_a_file_is_processed_row_by_row_in_memory_that_does_not_grow_with_it(
+    aws: Aws, app_url: str, tmp_path: Path
+) -> None:
+    # The job reads its file 64 KiB at a time (payroll_csv.TextLines), so past a few such blocks its peak stops
+    # growing: measured 0.61 MB alike for 5,000, 10,000, 20,000 and 100,000 rows (the benchmarks compare 100,000
+    # with 2,000,000). Two files past that point, one twice the other, tell row by row from whole-file: a job that
+    # held the file, even only as bytes, peaks at least the second file's extra 280 KB higher (reading it in one
+    # `read()` measured +1.1 MB); row by row, the two peaks are the same. An absolute bound, as this test had with
+    # 100,000 rows, needs a file several times the job's own working memory: seconds to upload and process.
+    upload(app_url, GOOD_FILE.encode())
+    deliver(aws, app_url)  # the clients' first calls (SES's first send among them) are one-off costs, not the job's
+    sizes, peaks = [], []
+    for rows in (5_000, 10_000):
+        path = tmp_path / f"payroll-{rows}.csv"
+        sizes.append(_payroll_file(path, rows))
+        peaks.append(_peak_while_processing(aws, app_url, path, rows))
+    assert peaks[1] - peaks[0] < (sizes[1] - sizes[0]) / 4, f"peaks {peaks} while processing files of {sizes} bytes"
 
 
 # -- the file format ----------------------------------------------------------------------------------------------

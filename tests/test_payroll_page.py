@@ -27,7 +27,7 @@ from tests import test_payroll_app as payroll  # noqa: E402
 from tests.test_payroll_app import Aws  # noqa: E402
 
 # The AWS side and the app over HTTP, shared with tests/test_payroll_app.py (moto's server, the threaded app).
-moto_endpoint, issuer, app_url, aws = payroll.moto_endpoint, payroll.issuer, payroll.app_url, payroll.aws
+issuer, app_url, aws = payroll.issuer, payroll.app_url, payroll.aws
 
 SCRIPT = APP_DIR / "upload.js"
 NGINX = APP_DIR / ".platform" / "nginx" / "conf.d" / "payroll.conf"

@@ -39,7 +39,7 @@ from tests.test_payroll_app import (  # noqa: E402
     upload,
 )
 
-moto_endpoint, issuer, app_url, aws = payroll.moto_endpoint, payroll.issuer, payroll.app_url, payroll.aws
+issuer, app_url, aws = payroll.issuer, payroll.app_url, payroll.aws
 ATTACKER = "attacker@example.net"
 CSV = {"Content-Type": "text/csv", "Content-Length": str(len(GOOD_FILE.encode()))}
 

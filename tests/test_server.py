@@ -52,11 +52,6 @@ def stack_problems(raw_servers: list[dict[str, Any]], **stack: Any) -> list[Conf
     return failure.value.problems
 
 
-def only_instance(plan: Plan) -> PlannedResource:
-    [instance] = plan.of_type(INSTANCE)
-    return instance
-
-
 def ingress_by_port(group: PlannedResource) -> dict[int, list[str]]:
     rules: dict[int, list[str]] = {}
     for rule in group.inputs.get("ingress", []):
@@ -119,15 +114,49 @@ def test_every_server_its_volumes_and_its_group_carry_cost_tags(stack_plan: Plan
                 assert required <= set(resource.inputs["tags"]), resource.name
 
 
-def test_burstable_servers_do_not_bill_surplus_cpu_by_default(plan_with: Callable[..., Plan]) -> None:
-    instance = only_instance(plan_with("dev", {SERVERS: [server(instanceType="t3.small")]}))
-    assert instance.get("creditSpecification.cpuCredits") == "standard"
+# One dev and one prod stack, each with a server per setting the tests below look at: each test reads its own
+# server, so the two builds (shared through `plan_with`) prove what a build per setting did.
+PUBLIC_KEY = ed25519_public_key()
+DATA_VOLUME = {"device": "/dev/sdf", "sizeGb": 50}
+DEV_SERVERS = [
+    server(name="burstable", instanceType="t3.small"),
+    server(name="data", volumes=[DATA_VOLUME]),
+    server(name="auto-ip", publicIp="auto", availabilityZone=1),
+    server(name="own-key", keyPair={"publicKey": PUBLIC_KEY}),
+    server(name="named-key", keyPair={"name": "ops-laptop"}),
+]
+PROD_SERVERS = [
+    server(name="data", volumes=[DATA_VOLUME]),
+    server(name="unprotected", terminationProtection=False),
+    server(name="private", publicIp="none", availabilityZone="us-east-1c"),
+]
 
 
-def test_termination_protection_is_on_in_prod_and_off_in_dev(plan_with: Callable[..., Plan]) -> None:
-    config = {SERVERS: [server(volumes=[{"device": "/dev/sdf", "sizeGb": 50}])]}
-    prod = only_instance(plan_with("prod", config))
-    dev = only_instance(plan_with("dev", config))
+@pytest.fixture
+def dev_servers(plan_with: Callable[..., Plan]) -> Plan:
+    return plan_with("dev", {SERVERS: DEV_SERVERS})
+
+
+@pytest.fixture
+def prod_servers(plan_with: Callable[..., Plan]) -> Plan:
+    return plan_with("prod", {SERVERS: PROD_SERVERS})
+
+
+def within_server(plan: Plan, name: str) -> list[PlannedResource]:
+    return plan.within(plan.named(f"aws-compute-platform-{plan.stack}-{name}"))
+
+
+def instance_of(plan: Plan, name: str) -> PlannedResource:
+    [instance] = [r for r in within_server(plan, name) if r.type == INSTANCE]
+    return instance
+
+
+def test_burstable_servers_do_not_bill_surplus_cpu_by_default(dev_servers: Plan) -> None:
+    assert instance_of(dev_servers, "burstable").get("creditSpecification.cpuCredits") == "standard"
+
+
+def test_termination_protection_is_on_in_prod_and_off_in_dev(dev_servers: Plan, prod_servers: Plan) -> None:
+    prod, dev = instance_of(prod_servers, "data"), instance_of(dev_servers, "data")
     assert prod.inputs["disableApiTermination"] is True
     assert dev.inputs["disableApiTermination"] is False
     # Data volumes outlive a terminated instance where data is protected; the root disk is disposable.
@@ -136,29 +165,26 @@ def test_termination_protection_is_on_in_prod_and_off_in_dev(plan_with: Callable
     assert prod.inputs["rootBlockDevice"]["deleteOnTermination"] is True
 
 
-def test_termination_protection_can_be_set_explicitly(plan_with: Callable[..., Plan]) -> None:
-    instance = only_instance(plan_with("prod", {SERVERS: [server(terminationProtection=False)]}))
-    assert instance.inputs["disableApiTermination"] is False
+def test_termination_protection_can_be_set_explicitly(prod_servers: Plan) -> None:
+    assert instance_of(prod_servers, "unprotected").inputs["disableApiTermination"] is False
 
 
 # -- network placement ----------------------------------------------------------------------------------------------
 
 
-def test_a_server_without_a_public_ip_goes_to_the_private_subnet_of_its_zone(plan_with: Callable[..., Plan]) -> None:
-    plan = plan_with("prod", {SERVERS: [server(publicIp="none", availabilityZone="us-east-1c")]})
-    instance = only_instance(plan)
+def test_a_server_without_a_public_ip_goes_to_the_private_subnet_of_its_zone(prod_servers: Plan) -> None:
+    instance = instance_of(prod_servers, "private")
     assert instance.inputs["subnetId"] == "aws-compute-platform-prod-private-2-id"
     assert instance.inputs["associatePublicIpAddress"] is False
-    assert [r for r in plan.within(plan.named("aws-compute-platform-prod-app")) if r.type == EIP] == []
-    assert plan.outputs["servers"]["app"]["publicIp"] == ""
+    assert [r for r in within_server(prod_servers, "private") if r.type == EIP] == []
+    assert prod_servers.outputs["servers"]["private"]["publicIp"] == ""
 
 
-def test_an_auto_assigned_public_ip_is_reported_from_the_instance(plan_with: Callable[..., Plan]) -> None:
-    plan = plan_with("dev", {SERVERS: [server(publicIp="auto", availabilityZone=1)]})
-    instance = only_instance(plan)
+def test_an_auto_assigned_public_ip_is_reported_from_the_instance(dev_servers: Plan) -> None:
+    instance = instance_of(dev_servers, "auto-ip")
     assert instance.inputs["subnetId"] == "aws-compute-platform-dev-public-1-id"
     assert instance.inputs["associatePublicIpAddress"] is True
-    assert plan.outputs["servers"]["app"]["publicIp"] == "198.51.100.10"
+    assert dev_servers.outputs["servers"]["auto-ip"]["publicIp"] == "198.51.100.10"
 
 
 def test_a_zone_the_stack_does_not_span_is_refused(plan_with: Callable[..., Plan]) -> None:
@@ -172,20 +198,18 @@ def test_a_zone_the_stack_does_not_span_is_refused(plan_with: Callable[..., Plan
 # -- key pairs --------------------------------------------------------------------------------------------------
 
 
-def test_a_public_key_from_config_becomes_a_key_pair_and_no_private_key_exists(plan_with: Callable[..., Plan]) -> None:
-    public_key = ed25519_public_key()
-    plan = plan_with("dev", {SERVERS: [server(keyPair={"publicKey": public_key})]})
-    [pair] = plan.of_type("aws:ec2/keyPair:KeyPair")
-    assert pair.inputs["publicKey"] == public_key
-    assert only_instance(plan).inputs["keyName"] == pair.outputs["keyName"]
-    assert pair.outputs["keyName"].startswith("aws-compute-platform-dev-app-key")
-    assert not plan.of_type("tls:index/privateKey:PrivateKey")
+def test_a_public_key_from_config_becomes_a_key_pair_and_no_private_key_exists(dev_servers: Plan) -> None:
+    [pair] = dev_servers.of_type("aws:ec2/keyPair:KeyPair")  # own-key's: named-key's is not created
+    assert pair in within_server(dev_servers, "own-key")
+    assert pair.inputs["publicKey"] == PUBLIC_KEY
+    assert instance_of(dev_servers, "own-key").inputs["keyName"] == pair.outputs["keyName"]
+    assert pair.outputs["keyName"].startswith("aws-compute-platform-dev-own-key-key")
+    assert not dev_servers.of_type("tls:index/privateKey:PrivateKey")
 
 
-def test_an_existing_key_pair_is_used_by_name(plan_with: Callable[..., Plan]) -> None:
-    plan = plan_with("dev", {SERVERS: [server(keyPair={"name": "ops-laptop"})]})
-    assert only_instance(plan).inputs["keyName"] == "ops-laptop"
-    assert plan.of_type("aws:ec2/keyPair:KeyPair") == []
+def test_an_existing_key_pair_is_used_by_name(dev_servers: Plan) -> None:
+    assert instance_of(dev_servers, "named-key").inputs["keyName"] == "ops-laptop"
+    assert [r for r in within_server(dev_servers, "named-key") if r.type == "aws:ec2/keyPair:KeyPair"] == []
 
 
 def test_without_a_key_pair_no_key_is_set() -> None:

@@ -67,18 +67,26 @@ def test_the_dev_web_server_has_an_instance_profile(dev_plan: Plan) -> None:
     assert role.inputs["permissionsBoundary"].endswith(":policy/aws-compute-platform-boundary")
 
 
-def test_more_managed_policies_can_be_named(plan_with: Callable[..., Plan]) -> None:
-    arns = [SSM_MANAGED_INSTANCE_CORE, READ_ONLY_S3]
-    plan = plan_with("dev", {SERVERS: [server(instanceProfile={"managedPolicyArns": arns})]})
-    _, attachments, _ = identity_of(plan, "aws-compute-platform-dev-app")
-    assert sorted(a.inputs["policyArn"] for a in attachments) == sorted(arns)
+@pytest.fixture
+def profiles_plan(plan_with: Callable[..., Plan]) -> Plan:
+    """Dev with a server per instance profile setting below: one build, each test reading its own server."""
+    servers = [
+        server(name="more-policies", instanceProfile={"managedPolicyArns": [SSM_MANAGED_INSTANCE_CORE, READ_ONLY_S3]}),
+        server(name="no-role", instanceProfile={"enabled": False}),
+    ]
+    return plan_with("dev", {SERVERS: servers})
 
 
-def test_a_server_can_go_without_a_role(plan_with: Callable[..., Plan]) -> None:
-    plan = plan_with("dev", {SERVERS: [server(instanceProfile={"enabled": False})]})
-    (instance,) = plan.of_type(INSTANCE)
+def test_more_managed_policies_can_be_named(profiles_plan: Plan) -> None:
+    _, attachments, _ = identity_of(profiles_plan, "aws-compute-platform-dev-more-policies")
+    assert sorted(a.inputs["policyArn"] for a in attachments) == sorted([SSM_MANAGED_INSTANCE_CORE, READ_ONLY_S3])
+
+
+def test_a_server_can_go_without_a_role(profiles_plan: Plan) -> None:
+    within = profiles_plan.within(profiles_plan.named("aws-compute-platform-dev-no-role"))
+    (instance,) = [r for r in within if r.type == INSTANCE]
     assert "iamInstanceProfile" not in instance.inputs
-    assert not [r for r in plan.within(plan.named("aws-compute-platform-dev-app")) if r.type in (ROLE, PROFILE)]
+    assert not [r for r in within if r.type in (ROLE, PROFILE)]
 
 
 KEY = "aws-compute-platform:servers[].instanceProfile"  # a ServerArgs read alone is at no index

@@ -24,6 +24,7 @@ from aws_compute_platform.serverless.args import (
 from aws_compute_platform.serverless.catalogue import HANDLERS, INTEGRATION_TIMEOUT_MS, ROUTES, SCHEDULED
 from aws_compute_platform.settings import parse_settings
 from plan import Plan, PlannedResource
+from tests.conftest import DEV_WITHOUT_NAT_PAYROLL_OR_ORDERS
 
 SERVERLESS = "aws-compute-platform:serverless"
 FUNCTION = "aws:lambda/function:Function"
@@ -549,7 +550,7 @@ def test_bad_serverless_settings_are_reported_with_every_other_problem_of_the_st
 
 
 def test_a_disabled_api_declares_nothing(plan_with: Callable[..., Plan]) -> None:
-    plan = plan_with("dev", {SERVERLESS: {"enabled": False}})
+    plan = plan_with("dev", DEV_WITHOUT_NAT_PAYROLL_OR_ORDERS)
     assert not [r for r in plan if r.type.startswith("acp:serverless")]
     assert plan.of_type(FUNCTION) == [] and "ordersApiUrl" not in plan.outputs
 

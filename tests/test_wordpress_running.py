@@ -51,6 +51,19 @@ def wordpress(stack: str, **changes: Any) -> dict[str, Any]:
     return {**raw, **changes}
 
 
+# Dev with each edit the tests below make to it, in one build (shared through `plan_with`): a six-zone network and a
+# type every zone offers, a longer load balancer idle timeout, database logs not exported. Each test reads the part
+# its edit changes, which no other edit touches.
+SIX_ZONES = {"cidr": "10.20.0.0/16", "azCount": 6, "natGateways": "single"}
+
+
+@pytest.fixture
+def edited_dev(plan_with: Callable[..., Plan]) -> Plan:
+    database = {**wordpress("dev")["database"], "exportLogs": False}
+    changes = {"instanceType": "t3.micro", "loadBalancer": {"idleTimeoutSeconds": 300}, "database": database}
+    return plan_with("dev", {NETWORK: SIX_ZONES, WORDPRESS: wordpress("dev", **changes)})
+
+
 def run_script(name: str, env: dict[str, str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ["bash", str(APP_DIR / name)],
@@ -198,10 +211,9 @@ def test_apache_keeps_connections_open_longer_than_the_load_balancer(stack_plan:
     assert _keep_alive_timeout(stack_plan) > idle
 
 
-def test_the_keep_alive_follows_a_configured_idle_timeout(plan_with: Callable[..., Plan]) -> None:
-    plan = plan_with("dev", {WORDPRESS: wordpress("dev", loadBalancer={"idleTimeoutSeconds": 300})})
-    assert one(plan, "aws:lb/loadBalancer:LoadBalancer").inputs["idleTimeout"] == 300
-    assert _keep_alive_timeout(plan) > 300
+def test_the_keep_alive_follows_a_configured_idle_timeout(edited_dev: Plan) -> None:
+    assert one(edited_dev, "aws:lb/loadBalancer:LoadBalancer").inputs["idleTimeout"] == 300
+    assert _keep_alive_timeout(edited_dev) > 300
 
 
 # -- 5. php-fpm pool ------------------------------------------------------------------------------------------------
@@ -297,27 +309,15 @@ def test_the_launch_hook_is_a_resource_so_a_new_boot_timeout_applies(plan_with: 
 def test_a_zone_that_does_not_offer_the_instance_type_is_named(plan_with: Callable[..., Plan]) -> None:
     # us-east-1e offers no Graviton types in the offline account; a six-zone network includes it.
     with pytest.raises(ConfigError) as failure:
-        plan_with(
-            "dev",
-            {
-                NETWORK: {"cidr": "10.20.0.0/16", "azCount": 6, "natGateways": "single"},
-                WORDPRESS: wordpress("dev", instanceType="t4g.micro"),
-            },
-        )
+        plan_with("dev", {NETWORK: SIX_ZONES, WORDPRESS: wordpress("dev", instanceType="t4g.micro")})
     assert failure.value.key == f"{WORDPRESS}.instanceType"
     assert "us-east-1e" in failure.value.problem
     assert "us-east-1a" not in failure.value.problem.split("(")[0]
 
 
-def test_a_type_every_zone_offers_passes(plan_with: Callable[..., Plan]) -> None:
-    plan = plan_with(
-        "dev",
-        {
-            NETWORK: {"cidr": "10.20.0.0/16", "azCount": 6, "natGateways": "single"},
-            WORDPRESS: wordpress("dev", instanceType="t3.micro"),
-        },
-    )
-    assert one(plan, "aws:ec2/launchTemplate:LaunchTemplate").inputs["instanceType"] == "t3.micro"
+def test_a_type_every_zone_offers_passes(edited_dev: Plan) -> None:
+    assert len(edited_dev.outputs["availabilityZones"]) == 6
+    assert one(edited_dev, "aws:ec2/launchTemplate:LaunchTemplate").inputs["instanceType"] == "t3.micro"
 
 
 # -- 10. public addresses ---------------------------------------------------------------------------------------------
@@ -355,13 +355,11 @@ def test_prod_exports_the_error_and_slow_query_logs_into_groups_the_stack_made_f
     assert float(values["long_query_time"]) > 0
 
 
-def test_log_exports_can_be_turned_off(plan_with: Callable[..., Plan]) -> None:
-    database = {**wordpress("dev")["database"], "exportLogs": False}
-    plan = plan_with("dev", {WORDPRESS: wordpress("dev", database=database)})
-    db = one(plan, "aws:rds/instance:Instance")
+def test_log_exports_can_be_turned_off(edited_dev: Plan) -> None:
+    db = one(edited_dev, "aws:rds/instance:Instance")
     assert not db.inputs.get("enabledCloudwatchLogsExports")
     assert not db.inputs.get("parameterGroupName")
-    assert not [g for g in fleet(plan) if g.type == LOG_GROUP and "/aws/rds/" in g.inputs["name"]]
+    assert not [g for g in fleet(edited_dev) if g.type == LOG_GROUP and "/aws/rds/" in g.inputs["name"]]
 
 
 def test_the_compressed_user_data_is_the_same_bytes_every_time() -> None:
