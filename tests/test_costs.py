@@ -8,7 +8,7 @@ import io
 import json
 import subprocess
 import sys
-import time
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -519,12 +519,25 @@ def test_the_command_estimates_each_stack_with_usage_set_on_the_command_line(
     check_estimate_json("prod", capsys.readouterr().out)
 
 
+class _Written(io.StringIO):
+    """A stream that says when something was written to it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.written = threading.Event()
+
+    def write(self, text: str) -> int:
+        self.written.set()
+        return super().write(text)
+
+
 def test_progress_shows_only_when_the_work_takes_longer_than_the_delay() -> None:
-    quick, slow = io.StringIO(), io.StringIO()
-    with Progress("pricing", quick, delay=0.5):
+    # No timing is asserted: the quick work ends long before its delay, the slow work waits until the line appears.
+    quick, slow = _Written(), _Written()
+    with Progress("pricing", quick, delay=60):
         pass
     with Progress("pricing", slow, delay=0.01):
-        time.sleep(0.1)
+        assert slow.written.wait(timeout=30), "the progress line never appeared while the work ran"
     assert quick.getvalue() == ""
     assert slow.getvalue() == "pricing...\n"
 
