@@ -204,9 +204,9 @@ def _collector_paused() -> Iterator[None]:
     """No cyclic garbage collection while a build runs; the collector's previous state afterwards.
 
     A build allocates hundreds of thousands of objects (Outputs, futures, protobuf messages, and in a fresh process
-    every pulumi_aws class it imports), which keeps triggering full collections that walk every live object, the
-    imported modules included: about 40% of a build's time. The build's garbage is collected after it instead, by the
-    collector's next ordinary run.
+    every pulumi_aws class it imports), which keeps triggering collections that walk every live object, the imported
+    modules included: a third of a build's time, and more in a fresh process. The build's garbage is collected after
+    it instead, in one pass of the collector's next ordinary run.
     """
     enabled = gc.isenabled()
     gc.disable()
@@ -226,9 +226,9 @@ def _without_source_positions() -> Iterator[None]:
     """Register resources without the stack trace the SDK attaches to each one.
 
     For every resource the SDK walks the Python stack (`traceback.extract_stack`, which reads each frame's source
-    line) so that the engine can tell where it was declared: about a sixth of a build's time. The mock monitor and the
-    plan never read it. An empty trace is what the SDK itself sends when it finds no user frame. Should a later SDK
-    rename the function, the patch is skipped and the build is only slower.
+    line) so that the engine can tell where it was declared: about 70 ms of a prod build, a tenth of it. The mock
+    monitor and the plan never read it. An empty trace is what the SDK itself sends when it finds no user frame.
+    Should a later SDK rename the function, the patch is skipped and the build is only slower.
     """
     original = getattr(pulumi_resource, "_get_stack_trace", None)
     if original is None:
