@@ -25,8 +25,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-import boto3
-
 CATALOG_FILE = Path(__file__).resolve().with_name("rds_mysql_classes.json")
 ENGINE = "mysql"
 REFRESH_COMMAND = "uv run python -m aws_compute_platform.wordpress.rds_catalog --refresh"
@@ -150,6 +148,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for family in families().values():
             print(f"{family.name}: {', '.join(family.sizes)}  [{family.checked}; {family.source}]")
         return 0
+    import boto3  # noqa: PLC0415 (only the refresh command talks to AWS; a plan need not import boto3)
+
     count = refresh(boto3.client("rds", region_name=args.region), args.region, CATALOG_FILE)
     print(f"{CATALOG_FILE}: {count} {ENGINE} instance class families from {args.region}", file=sys.stderr)
     return 0
