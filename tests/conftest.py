@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import gc
 import json
 import subprocess
 import sys
@@ -16,6 +17,20 @@ import yaml
 from aws_compute_platform.settings import Settings, parse_settings
 from plan import Plan, run_stack
 from plan.engine import ROOT
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Fewer full garbage collections in each test process.
+
+    A test process holds about a million long-lived objects (pulumi_aws's classes, the session's plans, moto), and
+    every full collection walks them all: a quarter of the suite's CPU went to collections that freed little. What
+    is imported by now is moved out of the collector's sight (`gc.freeze`), and the youngest generation collects
+    after 50,000 allocations instead of 700, so the cycles tests make are still collected, in fewer passes.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
+
 
 STACKS = ("dev", "prod")
 PROJECT = "aws-compute-platform"
