@@ -20,7 +20,7 @@ from costs.readme import README, block, current_block, replace_block
 from costs.refresh import PRICE_LIST_REGION, refresh
 from costs.render import FORMATS
 from plan import load_stack_config, run_stack
-from plan.engine import ROOT
+from plan.engine import ROOT, run_as_command
 
 README_STACKS = ("dev", "prod")
 
@@ -111,4 +111,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_as_command(main)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import gc
 import io
 import json
 import sys
@@ -18,7 +17,7 @@ from pathlib import Path
 from typing import TextIO
 
 from aws_compute_platform.config import ConfigError, SettingsError
-from plan.engine import ROOT, Plan, PlannedResource, run_stack
+from plan.engine import ROOT, Plan, PlannedResource, run_as_command, run_stack
 
 EXIT_BAD_SETTINGS = 1
 EXIT_NO_STACK = 2
@@ -120,11 +119,4 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
 
 
 if __name__ == "__main__":
-    # A one-shot process that ends right after printing. The collector is off for all of it: what little garbage the
-    # run leaves is freed when the process exits (run_stack pauses the collector during the build anyway).
-    gc.disable()
-    status = main()
-    # At exit the interpreter runs full collections over every live object, the ~450,000 of the SDK and pulumi_aws
-    # among them: well over a second. Frozen objects are skipped by those collections (`gc.freeze`).
-    gc.freeze()
-    raise SystemExit(status)
+    run_as_command(main)
