@@ -63,9 +63,9 @@ class Clients:
 
 def _symmetric_keys_without_an_rsa_pair(real: Callable[[str], Any]) -> Callable[[str], Any]:
     """moto generates a 2048-bit RSA pair for every KMS key, a symmetric one too (about 40 ms each, over a second for
-    the module). A symmetric key never uses it: those keys
-    share one pair made once; any other key spec gets its own, as before. (Sign and GetPublicKey take asymmetric keys
-    only: https://docs.aws.amazon.com/kms/latest/APIReference/API_GetPublicKey.html)"""
+    the module). A symmetric key never uses it: Sign and GetPublicKey take asymmetric keys only
+    (https://docs.aws.amazon.com/kms/latest/APIReference/API_GetPublicKey.html). Symmetric keys share one pair made
+    once; any other key spec gets its own, as before."""
     shared: list[Any] = []
 
     def generate(key_spec: str) -> Any:
