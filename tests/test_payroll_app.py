@@ -235,7 +235,7 @@ def client(service: str, endpoint: str) -> Any:
 
     It holds nothing of the account, which each test resets; the credentials are the ones every module's `app_url`
     sets, the same for all."""
-    return boto3.client(service, endpoint_url=endpoint)
+    return boto3.client(service, endpoint_url=endpoint)  # type: ignore[call-overload]
 
 
 class Aws:
