@@ -238,7 +238,7 @@ def s3_event(
 @functools.cache
 def client(service: str) -> Any:
     """A boto3 client of the module's in-process AWS, made once: making one costs more than most calls through it."""
-    return boto3.client(service)
+    return boto3.client(service)  # type: ignore[call-overload]
 
 
 @pytest.fixture(scope="module")
