@@ -872,15 +872,16 @@ def _order_count() -> int:
 def test_a_large_upload_is_imported_across_invocations_with_no_row_lost_or_written_twice(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # The mechanism at a size moto imports in seconds: chunks of 100 rows, and every look at the clock costs 10 of the
-    # function's 60 s, so each invocation writes five chunks and hands the rest on. benchmarks/orders_import.py runs
-    # a full 5 MiB file (about 78,000 rows) through the same path and prints how long it takes.
+    # The mechanism at a size moto imports in under a second: chunks of 100 rows, and every look at the clock costs 10
+    # of the function's 60 s, so each invocation writes five chunks and hands the rest on; three invocations (the
+    # first, one that both continues and hands on, the last) are every kind there is. benchmarks/orders_import.py
+    # runs a full 5 MiB file (about 78,000 rows) through the same path and prints how long it takes.
     monkeypatch.setattr(handlers, "IMPORT_CHUNK_ROWS", 100)
-    content, rows = _csv_of_size(180_000)
+    content, rows = _csv_of_size(80_000)
     written = _written_rows(monkeypatch)
     event = upload("imports/year.csv", content)
     results = _run_import(event, monkeypatch, lambda: Context(remaining_ms=60_000, tick_ms=10_000))
-    assert rows > 2_000 and len(results) == -(-rows // 500)
+    assert rows > 1_000 and len(results) == -(-rows // 500) >= 3
     assert all(r["continued"] == 1 for r in results[:-1]) and results[-1]["continued"] == 0
     assert sum(r["created"] for r in results) == rows
     assert sum(r["duplicates"] + r["rejected"] for r in results) == 0
