@@ -6,7 +6,7 @@ Run against moto's IAM, S3 and STS, twice where it matters: a second run must ch
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,8 @@ import pytest
 import yaml
 from botocore.exceptions import ClientError
 from moto import mock_aws
+from moto.kms import models as kms_models
+from moto.kms.utils import generate_private_key
 
 from bootstrap.bootstrap import (
     AUTOSCALING_ROLE,
@@ -40,30 +42,74 @@ SUB = "token.actions.githubusercontent.com:sub"
 ROOT = Path(__file__).resolve().parent.parent
 
 
+class Clients:
+    """What the bootstrap takes as its session (`.client(service, region_name=...)`), each client made once.
+
+    Making a boto3 client loads its service's model, tens of milliseconds each, and a run makes four: one client per
+    service and region serves every run of the module. Clients hold no account state, so each test still starts from
+    an empty account (its own `mock_aws`).
+    """
+
+    def __init__(self, session: boto3.session.Session) -> None:
+        self._session = session
+        self._clients: dict[tuple[str, str | None], Any] = {}
+
+    def client(self, service: str, region_name: str | None = None) -> Any:
+        key = (service, region_name or self._session.region_name)
+        if key not in self._clients:
+            self._clients[key] = self._session.client(service, region_name=key[1])  # type: ignore[call-overload]
+        return self._clients[key]
+
+
+def _symmetric_keys_without_an_rsa_pair(real: Callable[[str], Any]) -> Callable[[str], Any]:
+    """moto generates a 2048-bit RSA pair for every KMS key, a symmetric one too (about 40 ms each, over a second for
+    the module). A symmetric key never uses it: Sign and GetPublicKey take asymmetric keys only
+    (https://docs.aws.amazon.com/kms/latest/APIReference/API_GetPublicKey.html). Symmetric keys share one pair made
+    once; any other key spec gets its own, as before."""
+    shared: list[Any] = []
+
+    def generate(key_spec: str) -> Any:
+        if key_spec != "SYMMETRIC_DEFAULT":
+            return real(key_spec)
+        if not shared:
+            shared.append(real(key_spec))
+        return shared[0]
+
+    return generate
+
+
+@pytest.fixture(scope="module")
+def clients() -> Iterator[Clients]:
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_SESSION_TOKEN": "testing",
+            "AWS_DEFAULT_REGION": REGION,
+        }.items():
+            patch.setenv(name, value)
+        patch.setattr(kms_models, "generate_private_key", _symmetric_keys_without_an_rsa_pair(generate_private_key))
+        yield Clients(boto3.session.Session(region_name=REGION))
+
+
 @pytest.fixture
-def session(monkeypatch: pytest.MonkeyPatch) -> Iterator[boto3.session.Session]:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(name, value)
+def session(clients: Clients) -> Iterator[Clients]:
+    """An empty account (moto's backends start empty with each `mock_aws`), reached through the module's clients."""
     with mock_aws():
-        yield boto3.session.Session(region_name=REGION)
+        yield clients
 
 
-def run(session: boto3.session.Session, **overrides: Any) -> BootstrapResult:
+def run(session: Clients, **overrides: Any) -> BootstrapResult:
     return bootstrap(BootstrapConfig(repository=REPO, region=REGION, **overrides), session)
 
 
-def trust_of(session: boto3.session.Session, role: str) -> dict[str, Any]:
+def trust_of(session: Clients, role: str) -> dict[str, Any]:
     document = session.client("iam").get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"]
     return document if isinstance(document, dict) else json.loads(document)
 
 
 def test_the_deploy_role_trusts_only_main_and_the_production_environment_of_this_repository(
-    session: boto3.session.Session,
+    session: Clients,
 ) -> None:
     result = run(session)
     statement = trust_of(session, "aws-compute-platform-deploy")["Statement"][0]
@@ -75,7 +121,7 @@ def test_the_deploy_role_trusts_only_main_and_the_production_environment_of_this
     assert not any("*" in subject for subject in condition[SUB])
 
 
-def test_pull_requests_get_a_separate_read_only_role(session: boto3.session.Session) -> None:
+def test_pull_requests_get_a_separate_read_only_role(session: Clients) -> None:
     result = run(session)
     assert result.preview_role_arn == f"arn:aws:iam::{ACCOUNT}:role/aws-compute-platform-preview"
     condition = trust_of(session, "aws-compute-platform-preview")["Statement"][0]["Condition"]["StringEquals"]
@@ -106,7 +152,7 @@ def test_pull_requests_get_a_separate_read_only_role(session: boto3.session.Sess
         assert allows(role, Request(action, resource, in_region)), action
 
 
-def test_both_roles_last_longer_than_the_longest_job_that_holds_them(session: boto3.session.Session) -> None:
+def test_both_roles_last_longer_than_the_longest_job_that_holds_them(session: Clients) -> None:
     run(session)
     iam = session.client("iam")
     assert iam.get_role(RoleName="aws-compute-platform-deploy")["Role"]["MaxSessionDuration"] == DEPLOY_SESSION_SECONDS
@@ -116,14 +162,14 @@ def test_both_roles_last_longer_than_the_longest_job_that_holds_them(session: bo
     assert DEPLOY_SESSION_SECONDS >= 90 * 60  # deploy.yml's prod job; tests/test_delivery.py holds each job to it
 
 
-def test_a_second_run_brings_an_older_roles_session_length_up_to_date(session: boto3.session.Session) -> None:
+def test_a_second_run_brings_an_older_roles_session_length_up_to_date(session: Clients) -> None:
     iam = session.client("iam")
     iam.create_role(RoleName="aws-compute-platform-deploy", AssumeRolePolicyDocument="{}", MaxSessionDuration=3600)
     run(session)
     assert iam.get_role(RoleName="aws-compute-platform-deploy")["Role"]["MaxSessionDuration"] == DEPLOY_SESSION_SECONDS
 
 
-def test_each_stack_gets_its_own_secrets_key_with_rotation(session: boto3.session.Session) -> None:
+def test_each_stack_gets_its_own_secrets_key_with_rotation(session: Clients) -> None:
     result = run(session)
     kms = session.client("kms")
     keys = {
@@ -152,7 +198,7 @@ def test_the_stack_files_name_the_keys_the_bootstrap_makes() -> None:
         assert document["secretsprovider"] == names.secrets_provider(stack)
 
 
-def test_the_boundary_is_a_managed_policy_updated_in_place(session: boto3.session.Session) -> None:
+def test_the_boundary_is_a_managed_policy_updated_in_place(session: Clients) -> None:
     first = run(session)
     iam = session.client("iam")
     for _ in range(6):  # more runs than IAM keeps versions: the oldest spare one makes room
@@ -174,14 +220,14 @@ def test_stack_names_are_checked(overrides: dict[str, Any], message: str) -> Non
         BootstrapConfig(repository=REPO, region=REGION, **overrides)
 
 
-def test_without_pull_requests_no_preview_role_exists(session: boto3.session.Session) -> None:
+def test_without_pull_requests_no_preview_role_exists(session: Clients) -> None:
     result = run(session, pull_requests=False)
     assert result.preview_role_arn is None
     with pytest.raises(ClientError):
         session.client("iam").get_role(RoleName="aws-compute-platform-preview")
 
 
-def test_the_oidc_provider_is_github_for_sts_and_created_once(session: boto3.session.Session) -> None:
+def test_the_oidc_provider_is_github_for_sts_and_created_once(session: Clients) -> None:
     first = run(session)
     second = run(session)
     iam = session.client("iam")
@@ -193,7 +239,7 @@ def test_the_oidc_provider_is_github_for_sts_and_created_once(session: boto3.ses
     assert first.created and second.created == []
 
 
-def test_a_second_run_updates_the_trust_to_the_new_settings(session: boto3.session.Session) -> None:
+def test_a_second_run_updates_the_trust_to_the_new_settings(session: Clients) -> None:
     run(session)
     run(session, branch="release", environments=("production", "staging"))
     condition = trust_of(session, "aws-compute-platform-deploy")["Statement"][0]["Condition"]["StringEquals"]
@@ -204,7 +250,7 @@ def test_a_second_run_updates_the_trust_to_the_new_settings(session: boto3.sessi
     ]
 
 
-def test_the_state_bucket_is_versioned_encrypted_private_and_tls_only(session: boto3.session.Session) -> None:
+def test_the_state_bucket_is_versioned_encrypted_private_and_tls_only(session: Clients) -> None:
     result = run(session)
     s3 = session.client("s3")
     bucket = result.state_bucket
@@ -225,7 +271,7 @@ def test_the_state_bucket_is_versioned_encrypted_private_and_tls_only(session: b
     assert lifecycle["NoncurrentVersionExpiration"]["NoncurrentDays"] == 90
 
 
-def test_state_can_be_encrypted_with_a_kms_key_in_another_region(session: boto3.session.Session) -> None:
+def test_state_can_be_encrypted_with_a_kms_key_in_another_region(session: Clients) -> None:
     key_arn = f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
     result = bootstrap(
         BootstrapConfig(repository=REPO, region="eu-west-1", state_bucket="acme-state", state_kms_key_arn=key_arn),
@@ -239,7 +285,7 @@ def test_state_can_be_encrypted_with_a_kms_key_in_another_region(session: boto3.
 
 
 def test_the_auto_scaling_service_linked_role_is_created_when_missing_and_kept_when_present(
-    session: boto3.session.Session,
+    session: Clients,
 ) -> None:
     first = run(session)
     role = session.client("iam").get_role(RoleName=AUTOSCALING_ROLE)["Role"]
@@ -249,7 +295,7 @@ def test_the_auto_scaling_service_linked_role_is_created_when_missing_and_kept_w
 
 
 def test_the_deploy_policy_limits_services_to_the_region_and_iam_to_project_names(
-    session: boto3.session.Session,
+    session: Clients,
 ) -> None:
     result = run(session)
     document = session.client("iam").get_role_policy(RoleName="aws-compute-platform-deploy", PolicyName="deploy")
@@ -321,7 +367,7 @@ def test_the_command_line_reads_every_option() -> None:
 
 
 def test_the_command_prints_the_repository_settings_to_create(
-    session: boto3.session.Session, capsys: pytest.CaptureFixture[str]
+    session: Clients, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["--repository", REPO, "--region", REGION]) == 0
     printed = capsys.readouterr().out

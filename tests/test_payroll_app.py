@@ -12,6 +12,7 @@ on 200.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import http.client
 import json
@@ -228,14 +229,23 @@ def app_url(moto_endpoint: str, issuer: LocalIssuer) -> Iterator[str]:
             SESSIONS.clear()
 
 
+@functools.cache
+def client(service: str, endpoint: str) -> Any:
+    """A boto3 client of moto's server, made once per test process: making one costs more than a test's calls.
+
+    It holds nothing of the account, which each test resets; the credentials are the ones every module's `app_url`
+    sets, the same for all."""
+    return boto3.client(service, endpoint_url=endpoint)  # type: ignore[call-overload]
+
+
 class Aws:
     """The AWS side of one test: fresh bucket, queue with a dead-letter queue, verified sender."""
 
     def __init__(self, endpoint: str) -> None:
         self.endpoint = endpoint
         urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")).close()
-        self.s3 = boto3.client("s3")
-        self.sqs = boto3.client("sqs")
+        self.s3 = client("s3", endpoint)
+        self.sqs = client("sqs", endpoint)
         self.s3.create_bucket(Bucket=BUCKET)
         self.s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
         self.dlq_url = self.sqs.create_queue(QueueName="jobs-dlq")["QueueUrl"]
@@ -250,9 +260,9 @@ class Aws:
                 "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "2"}),
             },
         )["QueueUrl"]
-        boto3.client("sesv2").create_email_identity(EmailIdentity=SENDER)
+        client("sesv2", endpoint).create_email_identity(EmailIdentity=SENDER)
         # What PayrollSignIn stores: the app client's secret and the session key, read by the web tier at run time.
-        boto3.client("ssm").put_parameter(
+        client("ssm", endpoint).put_parameter(
             Name=SIGNIN_PARAMETER,
             Type="SecureString",
             Value=json.dumps({"clientSecret": CLIENT_SECRET, "sessionKey": SESSION_KEY}),

@@ -101,8 +101,11 @@ def test_a_delivery_that_finds_a_fresh_claim_and_no_email_asks_to_be_retried_lat
     job = upload(app_url, GOOD_FILE.encode())[1]["jobId"]
     _claim(aws, job, owner="another-worker", claimedAt=application._now(), released=False)
     monkeypatch.setattr(application, "CLAIM_WAIT_S", 0.5)
+    slept: list[float] = []
+    monkeypatch.setattr(application, "_sleep", slept.append)  # the wait, counted instead of spent
     status, answer = deliver(aws, app_url)
     assert status == 409 and "another delivery" in answer["error"]  # not 200: the message stays for a retry
+    assert sum(slept) >= application.CLAIM_WAIT_S  # it gave up only after waiting all the time allowed
     assert aws.emails() == []
 
 

@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -39,11 +40,10 @@ ALB_502 = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<c
 
 DRIVER = """
 const page = require(process.argv[2]);
-const scenario = JSON.parse(process.argv[3]);
 
 // Stand-ins for the page's elements and for fetch, recording what the user would have seen and when.
 function element() { return { textContent: "", disabled: false, dataset: {} }; }
-async function run() {
+async function run(scenario) {
   if (scenario.describe) {
     return scenario.describe.map(([status, body]) => page.describeAnswer(status, body, scenario.maxBytes));
   }
@@ -66,24 +66,53 @@ async function run() {
   return { calls: calls, message: ui.status.textContent, outcome: ui.status.dataset.outcome,
            buttonDisabled: ui.button.disabled };
 }
-run().then((result) => console.log(JSON.stringify(result)));
+// One scenario per line on stdin, one answer per line on stdout, each finished before the next is read.
+(async () => {
+  for await (const line of require("readline").createInterface({ input: process.stdin })) {
+    console.log(JSON.stringify(await run(JSON.parse(line))));
+  }
+})();
 """
 
 
-def node(tmp_path: Path, scenario: dict[str, Any]) -> Any:
+Page = Callable[[dict[str, Any]], Any]
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Page]:
+    """The page's script under node, one process for the module: each scenario gets fresh stand-ins (`run` makes
+    them), and the script keeps nothing between calls (no state outside its functions). Starting node costs more
+    than most scenarios."""
     executable = shutil.which("node")
     assert executable, "node is needed to run the upload page's script"
-    driver = tmp_path / "driver.js"
+    driver = tmp_path_factory.mktemp("page") / "driver.js"
     driver.write_text(DRIVER)
-    done = subprocess.run(
-        [executable, str(driver), str(SCRIPT), json.dumps(scenario)], capture_output=True, text=True, check=False
+    process = subprocess.Popen(
+        [executable, str(driver), str(SCRIPT)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
+    assert process.stdin is not None and process.stdout is not None
+
+    def run(scenario: dict[str, Any]) -> Any:
+        assert process.stdin is not None and process.stdout is not None
+        process.stdin.write(json.dumps(scenario) + "\n")
+        process.stdin.flush()
+        answer = process.stdout.readline()
+        assert answer, process.stderr.read() if process.stderr else "node stopped"
+        return json.loads(answer)
+
+    try:
+        yield run
+    finally:
+        process.stdin.close()
+        process.wait(timeout=30)
 
 
-def upload_run(tmp_path: Path, answer: dict[str, Any], file_size: int = 1000, **extra: Any) -> Any:
-    return node(tmp_path, {"maxBytes": LIMIT, "fileSize": file_size, "answer": answer, **extra})
+def upload_run(page: Page, answer: dict[str, Any], file_size: int = 1000, **extra: Any) -> Any:
+    return page({"maxBytes": LIMIT, "fileSize": file_size, "answer": answer, **extra})
 
 
 # -- answers ------------------------------------------------------------------------------------------------------
@@ -103,19 +132,19 @@ def upload_run(tmp_path: Path, answer: dict[str, Any], file_size: int = 1000, **
         (202, "<html>not json</html>", False, "Unexpected answer"),
     ],
 )
-def test_every_answer_becomes_a_message(tmp_path: Path, status: int, body: str, ok: bool, expected: str) -> None:
-    [outcome] = node(tmp_path, {"maxBytes": LIMIT, "describe": [[status, body]]})
+def test_every_answer_becomes_a_message(page: Page, status: int, body: str, ok: bool, expected: str) -> None:
+    [outcome] = page({"maxBytes": LIMIT, "describe": [[status, body]]})
     assert outcome["ok"] is ok and expected in outcome["message"]
 
 
-def test_a_file_read_as_windows_1252_is_pointed_out_on_the_page(tmp_path: Path) -> None:
-    [outcome] = node(tmp_path, {"maxBytes": LIMIT, "describe": [[202, '{"jobId": "j", "encoding": "Windows-1252"}']]})
+def test_a_file_read_as_windows_1252_is_pointed_out_on_the_page(page: Page) -> None:
+    [outcome] = page({"maxBytes": LIMIT, "describe": [[202, '{"jobId": "j", "encoding": "Windows-1252"}']]})
     assert outcome["ok"] and "read as Windows-1252" in outcome["message"]
 
 
 # -- one upload, start to end -------------------------------------------------------------------------------------
-def test_the_button_is_disabled_while_uploading_and_enabled_after(tmp_path: Path) -> None:
-    result = upload_run(tmp_path, {"status": 202, "body": '{"jobId": "j1", "status": "queued"}'})
+def test_the_button_is_disabled_while_uploading_and_enabled_after(page: Page) -> None:
+    result = upload_run(page, {"status": 202, "body": '{"jobId": "j1", "status": "queued"}'})
     [call] = result["calls"]
     assert call["buttonDisabled"] is True and call["status"].startswith("Uploading")
     # The request names no recipient: the result goes to the signed-in user's own address.
@@ -123,8 +152,8 @@ def test_the_button_is_disabled_while_uploading_and_enabled_after(tmp_path: Path
     assert result["buttonDisabled"] is False and result["outcome"] == "ok" and "j1" in result["message"]
 
 
-def test_a_second_submit_while_uploading_sends_nothing(tmp_path: Path) -> None:
-    result = upload_run(tmp_path, {"status": 202, "body": '{"jobId": "j1"}'}, doubleSubmit=True)
+def test_a_second_submit_while_uploading_sends_nothing(page: Page) -> None:
+    result = upload_run(page, {"status": 202, "body": '{"jobId": "j1"}'}, doubleSubmit=True)
     assert len(result["calls"]) == 1
 
 
@@ -137,19 +166,17 @@ def test_a_second_submit_while_uploading_sends_nothing(tmp_path: Path) -> None:
         ({"status": 504, "bodyLost": True}, "did not answer in time (HTTP 504)"),
     ],
 )
-def test_a_failed_upload_says_why_and_gives_the_button_back(
-    tmp_path: Path, answer: dict[str, Any], expected: str
-) -> None:
-    result = upload_run(tmp_path, answer)
+def test_a_failed_upload_says_why_and_gives_the_button_back(page: Page, answer: dict[str, Any], expected: str) -> None:
+    result = upload_run(page, answer)
     assert expected in result["message"] and result["outcome"] == "error" and result["buttonDisabled"] is False
 
 
-def test_a_file_over_the_limit_is_refused_before_sending(tmp_path: Path) -> None:
-    result = upload_run(tmp_path, {"status": 202, "body": "{}"}, file_size=LIMIT + 1)
+def test_a_file_over_the_limit_is_refused_before_sending(page: Page) -> None:
+    result = upload_run(page, {"status": 202, "body": "{}"}, file_size=LIMIT + 1)
     assert result["calls"] == [] and "larger than the limit of 100 MiB" in result["message"]
 
 
-def test_the_apps_own_413_reaches_the_page_as_its_message(aws: Aws, app_url: str, tmp_path: Path) -> None:
+def test_the_apps_own_413_reaches_the_page_as_its_message(aws: Aws, app_url: str, page: Page) -> None:
     host, port = app_url.removeprefix("http://").split(":")
     connection = http.client.HTTPConnection(host, int(port), timeout=30)
     try:  # the length is announced, the body never sent: the app answers from the headers
@@ -163,7 +190,7 @@ def test_the_apps_own_413_reaches_the_page_as_its_message(aws: Aws, app_url: str
     finally:
         connection.close()
     assert status == 413 and response.getheader("Content-Type") == "application/json"
-    [outcome] = node(tmp_path, {"maxBytes": LIMIT, "describe": [[status, body]]})
+    [outcome] = page({"maxBytes": LIMIT, "describe": [[status, body]]})
     assert (
         outcome["message"]
         == f"Not uploaded: the file is {LIMIT + 1} bytes, larger than the limit of {LIMIT} bytes (100 MiB)."
