@@ -24,6 +24,7 @@ from aws_compute_platform.wordpress.database import db_identifier
 from aws_compute_platform.wordpress.load_balancer import HEALTH_FILE
 from aws_compute_platform.wordpress.user_data import APP_DIR, LIFECYCLE_HOOK, BootSettings, cloud_config, compressed
 from plan import Plan, PlannedResource
+from tests.conftest import build_stack, dev_in_six_zones
 
 WORDPRESS = "aws-compute-platform:wordpress"
 NETWORK = "aws-compute-platform:network"
@@ -51,17 +52,15 @@ def wordpress(stack: str, **changes: Any) -> dict[str, Any]:
     return {**raw, **changes}
 
 
-# Dev with each edit the tests below make to it, in one build (shared through `plan_with`): a six-zone network and a
-# type every zone offers, a longer load balancer idle timeout, database logs not exported. Each test reads the part
-# its edit changes, which no other edit touches.
+# Dev with each edit the tests below make to it, in one build shared with tests/test_beanstalk.py (`dev_in_six_zones`
+# in tests/conftest.py): a six-zone network and a type every zone offers, a longer load balancer idle timeout,
+# database logs not exported. Each test reads the part its edit changes, which no other edit touches.
 SIX_ZONES = {"cidr": "10.20.0.0/16", "azCount": 6, "natGateways": "single"}
 
 
 @pytest.fixture
-def edited_dev(plan_with: Callable[..., Plan]) -> Plan:
-    database = {**wordpress("dev")["database"], "exportLogs": False}
-    changes = {"instanceType": "t3.micro", "loadBalancer": {"idleTimeoutSeconds": 300}, "database": database}
-    return plan_with("dev", {NETWORK: SIX_ZONES, WORDPRESS: wordpress("dev", **changes)})
+def edited_dev() -> Plan:
+    return build_stack("dev", dev_in_six_zones())
 
 
 def run_script(name: str, env: dict[str, str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
