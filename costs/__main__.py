@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import json
 import sys
 from pathlib import Path
@@ -111,4 +112,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # A one-shot process that ends right after printing, as `python -m plan`: the collector is off for all of it (the
+    # little garbage a run leaves is freed when the process exits), and what is alive at the end is frozen, so the
+    # interpreter's collections at exit skip the ~450,000 objects of the SDK and pulumi_aws. About 1.4 s of a 3.4 s
+    # estimate of dev, measured on this project's development machine.
+    gc.disable()
+    status = main()
+    gc.freeze()
+    sys.exit(status)
