@@ -43,6 +43,68 @@ DEV_WITHOUT_NAT_PAYROLL_OR_ORDERS = {
 }
 
 
+def _dev_section(key: str) -> Any:
+    """A section of the shipped dev stack file, as written there (a fresh copy each time)."""
+    config = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text(encoding="utf-8"))["config"]
+    return config[f"{PROJECT}:{key}"]
+
+
+def _dev_payroll_load_balanced() -> dict[str, Any]:
+    """Dev's payroll made load balanced, its instances private (so behind a NAT gateway), with account-wide volume
+    encryption asked for: a load balancer holds a certificate, which a single instance cannot."""
+    return {
+        **_dev_section("beanstalk"),
+        "web": {"minSize": 1, "maxSize": 2},
+        "instanceSubnets": "private",
+        "encryptVolumesByDefault": True,
+    }
+
+
+def dev_with_a_domain() -> dict[str, Any]:
+    """Dev given a hosted zone, one build read by the payroll and the WordPress tests, each reading only its part.
+
+    The zone makes payroll load balanced over HTTPS (private instances, one NAT gateway); WordPress has no CDN (viewers
+    reach the load balancer), admin networks, an x86 instance type and request-count scaling; volumes are encrypted
+    by default account-wide. None of these edits touches what another one changes.
+    """
+    return {
+        f"{PROJECT}:domain": "example.org",
+        # Private instances (payroll's and WordPress's) reach package repositories and AWS APIs through NAT.
+        f"{PROJECT}:network": {"cidr": "10.20.0.0/16", "azCount": 2, "natGateways": "single"},
+        f"{PROJECT}:beanstalk": _dev_payroll_load_balanced(),
+        f"{PROJECT}:wordpress": {
+            "enabled": True,
+            "instanceType": "t3.small",
+            "minSize": 1,
+            "maxSize": 3,
+            "adminCidrs": ["203.0.113.0/24", "2001:db8::/32"],
+            "adminEmail": "webmaster@example.org",
+            "cdn": {"enabled": False},
+            "publicInstances": False,
+            "scalingMetric": "requestCount",
+            "scalingTarget": 500,
+            "database": {"instanceClass": "db.t4g.micro", "multiAz": False},
+        },
+    }
+
+
+def dev_in_six_zones() -> dict[str, Any]:
+    """Dev without a domain in a six-zone network (one NAT gateway), one build read by the payroll and the WordPress
+    tests, each reading only its part: payroll load balanced with private instances; WordPress on a type every zone
+    offers, a longer load balancer idle timeout, database logs not exported."""
+    wordpress = _dev_section("wordpress")
+    return {
+        f"{PROJECT}:network": {"cidr": "10.20.0.0/16", "azCount": 6, "natGateways": "single"},
+        f"{PROJECT}:beanstalk": _dev_payroll_load_balanced(),
+        f"{PROJECT}:wordpress": {
+            **wordpress,
+            "instanceType": "t3.micro",
+            "loadBalancer": {"idleTimeoutSeconds": 300},
+            "database": {**wordpress["database"], "exportLogs": False},
+        },
+    }
+
+
 @functools.cache
 def stack_settings(stack: str) -> Settings:
     """What a shipped stack file asks for, read by the same models as the program: tests compare a plan with it."""

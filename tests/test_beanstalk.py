@@ -25,7 +25,7 @@ from aws_compute_platform.beanstalk.options import DOCUMENTED_OPTIONS, ENVIRONME
 from aws_compute_platform.config import ConfigError, SettingsError
 from aws_compute_platform.settings import Settings, parse_settings
 from plan import Plan, PlannedResource
-from tests.conftest import DEV_WITHOUT_NAT_PAYROLL_OR_ORDERS
+from tests.conftest import DEV_WITHOUT_NAT_PAYROLL_OR_ORDERS, build_stack, dev_in_six_zones, dev_with_a_domain
 
 BEANSTALK = "aws-compute-platform:beanstalk"
 ENVIRONMENT = "aws:elasticbeanstalk/environment:Environment"
@@ -541,8 +541,9 @@ def test_account_wide_volume_encryption_is_off_unless_asked_for(stack_plan: Plan
     assert not [r for r in stack_plan if r.type.startswith("aws:ebs/")]
 
 
-def test_account_wide_volume_encryption_is_on_when_asked_for(plan_with: Callable[..., Plan]) -> None:
-    plan = plan_with("dev", {BEANSTALK: {**stack_config("dev"), "encryptVolumesByDefault": True}})
+def test_account_wide_volume_encryption_is_on_when_asked_for(dev_with_domain: Plan) -> None:
+    assert dev_with_a_domain()[BEANSTALK]["encryptVolumesByDefault"] is True  # the build asks for it
+    plan = dev_with_domain
     [default_key] = plan.of_type("aws:ebs/defaultKmsKey:DefaultKmsKey")
     [by_default] = plan.of_type("aws:ebs/encryptionByDefault:EncryptionByDefault")
     assert default_key.inputs["keyArn"] == plan.outputs["kmsKeyArn"]
@@ -720,28 +721,17 @@ LISTENER_RULE = "aws:lb/listenerRule:ListenerRule"
 USER_POOL = "aws:cognito/userPool:UserPool"
 
 
-# The shipped dev stack's payroll made load balanced, its instances private behind a NAT gateway: a load balancer
-# holds the certificate, which a single instance cannot.
-DEV_LOAD_BALANCED = {
-    BEANSTALK: {**stack_config("dev"), "web": {"minSize": 1, "maxSize": 2}, "instanceSubnets": "private"},
-    "aws-compute-platform:network": {"cidr": "10.20.0.0/16", "azCount": 2, "natGateways": "single"},
-}
-
-
 @pytest.fixture(scope="module")
 def dev_with_domain() -> Plan:
-    """The shipped dev stack given a hosted zone (the shipped dev file has none), and so a load-balanced payroll."""
-    from plan import run_stack
-
-    return run_stack("dev", {DOMAIN: "example.org", **DEV_LOAD_BALANCED})
+    """The shipped dev stack given a hosted zone (the shipped dev file has none), and so a load-balanced payroll with
+    private instances behind a NAT gateway: a load balancer holds the certificate, which a single instance cannot."""
+    return build_stack("dev", dev_with_a_domain())
 
 
 @pytest.fixture(scope="module")
 def dev_load_balanced() -> Plan:
-    """The shipped dev stack, no domain, with a load-balanced payroll."""
-    from plan import run_stack
-
-    return run_stack("dev", DEV_LOAD_BALANCED)
+    """The shipped dev stack, no domain, with a load-balanced payroll (in a six-zone network)."""
+    return build_stack("dev", dev_in_six_zones())
 
 
 def entry_rules(plan: Plan) -> list[PlannedResource]:

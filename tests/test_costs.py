@@ -29,6 +29,7 @@ from costs.refresh import refresh
 from costs.render import as_data, as_json, as_markdown, as_table
 from costs.rules import FREE, RULES, cron_runs_per_month, unpriced_types
 from plan import Plan, run_program
+from tests.conftest import build_stack
 
 ROOT = Path(__file__).resolve().parent.parent
 US_EAST_1 = load_prices("us-east-1")
@@ -511,11 +512,19 @@ def test_the_command_estimates_a_stack_as_a_process() -> None:
 
 
 def test_the_command_estimates_each_stack_with_usage_set_on_the_command_line(
-    capsys: pytest.CaptureFixture[str],
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from costs.__main__ import main
+    # The command's own work (arguments, assumptions, pricing, output) on the test process's shared prod build: the
+    # build itself is the one a process makes, tested as a process above.
+    built: list[str] = []
 
+    def shared_build(stack: str) -> Plan:
+        built.append(stack)
+        return build_stack(stack)
+
+    monkeypatch.setattr("costs.__main__.run_stack", shared_build)
     assert main(["--stack", "prod", *ESTIMATE_ARGS]) == 0
+    assert built == ["prod"]
     check_estimate_json("prod", capsys.readouterr().out)
 
 

@@ -13,10 +13,13 @@ from typing import Any
 import pytest
 import yaml
 
+from aws_compute_platform.beanstalk.args import BeanstalkArgs
 from aws_compute_platform.beanstalk.options import needs_a_load_balancer
+from aws_compute_platform.beanstalk.payroll import BeanstalkApp
 from aws_compute_platform.config import SettingsError
+from aws_compute_platform.foundation.network import ExistingNetwork
 from costs import estimate, load_prices
-from plan import Plan, PlannedResource
+from plan import Plan, PlannedResource, run_program
 
 ROOT = Path(__file__).resolve().parent.parent
 PREFIX = "aws-compute-platform:"
@@ -168,11 +171,22 @@ def test_payroll_instances_with_public_addresses_admit_nothing_from_the_internet
         ]
 
 
+# The web instance's group and its rules are the component's own: it is built alone (as in
+# tests/test_beanstalk_component.py), from the dev file's payroll section with other allowed networks, in a VPC.
+VPC = ExistingNetwork(
+    vpc_id="vpc-0123456789abcdef0",
+    availability_zones=["us-east-1a", "us-east-1b"],
+    public_subnet_ids=["subnet-pub-a", "subnet-pub-b"],
+    private_subnet_ids=["subnet-app-a", "subnet-app-b"],
+)
+KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-1111-2222-3333-444455556666"
+
+
 @pytest.mark.parametrize("cidrs", [["198.51.100.0/24", "2001:db8::/32"], ["192.0.2.7/32"]])
-def test_the_single_web_instance_admits_exactly_the_allowed_networks(
-    plan_with: Callable[..., Plan], cidrs: list[str]
-) -> None:
-    plan = plan_with("dev", {BEANSTALK: {**stack_file("dev")[BEANSTALK], "allowedCidrs": cidrs}})
+def test_the_single_web_instance_admits_exactly_the_allowed_networks(cidrs: list[str]) -> None:
+    args = BeanstalkArgs.from_config({**stack_file("dev")[BEANSTALK], "allowedCidrs": cidrs})
+    assert args.web.environment_type == "SingleInstance" and args.instance_subnets == "public"
+    plan = run_program(lambda: BeanstalkApp("payroll", args, network=VPC, key_arn=KEY_ARN, tags={"Team": "payroll"}))
     group = group_by_id(plan, options(environment(plan, "WebServer"))[(LAUNCH, "SecurityGroups")])
     ingress = rules_of(plan, INGRESS, group)
     assert sorted(str(r.inputs.get("cidrIpv4") or r.inputs.get("cidrIpv6")) for r in ingress) == sorted(cidrs)

@@ -500,8 +500,24 @@ def test_the_pack_is_a_python_pack_that_installs_only_the_policy_sdk_from_a_lock
 # --- the shipped stacks --------------------------------------------------------------------------------------------
 
 
+# The findings for each whole plan and config, kept for the test process: the same plans (shared builds, only read)
+# are checked with the same config here, in tests/test_policy_nag.py and tests/test_variants.py, and running every rule
+# over a stack takes about 0.2 s. The plan is kept beside its findings, so its id is not reused while it is cached.
+_FINDINGS: dict[tuple[int, str], tuple[Plan, tuple[str, ...]]] = {}
+
+
 def plan_violations(plan: Plan, config: Mapping[str, Any], extra: list[dict[str, Any]] | None = None) -> list[str]:
     """Every policy over every resource of a plan, as `pulumi preview --policy-pack policy` would run them."""
+    if extra:
+        return _violations_of(plan, config, extra)
+    key = (id(plan), json.dumps(config, sort_keys=True))
+    cached = _FINDINGS.get(key)
+    if cached is None or cached[0] is not plan:
+        cached = _FINDINGS[key] = (plan, tuple(_violations_of(plan, config, [])))
+    return list(cached[1])
+
+
+def _violations_of(plan: Plan, config: Mapping[str, Any], extra: list[dict[str, Any]]) -> list[str]:
     found: list[str] = []
     custom = [r for r in plan if r.custom]
     resources = [
@@ -513,7 +529,7 @@ def plan_violations(plan: Plan, config: Mapping[str, Any], extra: list[dict[str,
             "deps": r.property_dependencies,
         }
         for r in custom
-    ] + (extra or [])
+    ] + extra
     by_urn: dict[str, PolicyResource] = {}
     for r in resources:
         by_urn[r["urn"]] = PolicyResource(

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from plan import Plan, load_stack_config, run_stack
+from plan import Plan, load_stack_config
 from tests import (
     test_boundary,
     test_costs,
@@ -25,6 +25,7 @@ from tests import (
     test_security,
     test_server,
 )
+from tests.conftest import build_stack
 
 NS = "aws-compute-platform"
 SECOND_SERVER = {
@@ -93,8 +94,8 @@ CHECKS: list[Callable[[Plan], None]] = [
 
 @pytest.fixture(scope="session", params=sorted(VARIANTS))
 def variant_plan(request: pytest.FixtureRequest) -> Plan:
-    """The dev stack file with one of a user's first edits, built once per session."""
-    return run_stack("dev", VARIANTS[request.param]())
+    """The dev stack file with one of a user's first edits, built once per test process (`build_stack`)."""
+    return build_stack("dev", VARIANTS[request.param]())
 
 
 def test_the_variants_are_what_they_say(variant_plan: Plan) -> None:

@@ -22,7 +22,7 @@ from aws_compute_platform.wordpress.user_data import LIFECYCLE_HOOK, BootSetting
 from plan import Plan, PlannedResource, run_stack
 from plan.engine import SECRET_PLACEHOLDER
 from plan.mocks import stable_hash
-from tests.conftest import stack_settings, stacks_with
+from tests.conftest import build_stack, dev_with_a_domain, stack_settings, stacks_with
 
 WORDPRESS = "aws-compute-platform:wordpress"
 INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
@@ -46,30 +46,8 @@ def wordpress(plan: Plan) -> WordPressArgs:
 @pytest.fixture(scope="module")
 def custom_plan() -> Plan:
     """dev with a domain and no CDN (viewers reach the load balancer), admin networks, an x86 instance type and
-    request-count scaling."""
-    return run_stack(
-        "dev",
-        {
-            DOMAIN: "example.org",
-            # Not what this tests; with a domain payroll needs a load balancer, which the dev file does not give it.
-            "aws-compute-platform:beanstalk": {"enabled": False},
-            # Private instances reach the package repositories and Secrets Manager through NAT.
-            "aws-compute-platform:network": {"cidr": "10.20.0.0/16", "azCount": 2, "natGateways": "single"},
-            WORDPRESS: {
-                "enabled": True,
-                "instanceType": "t3.small",
-                "minSize": 1,
-                "maxSize": 3,
-                "adminCidrs": ["203.0.113.0/24", "2001:db8::/32"],
-                "adminEmail": "webmaster@example.org",
-                "cdn": {"enabled": False},
-                "publicInstances": False,
-                "scalingMetric": "requestCount",
-                "scalingTarget": 500,
-                "database": {"instanceClass": "db.t4g.micro", "multiAz": False},
-            },
-        },
-    )
+    request-count scaling (`dev_with_a_domain` in tests/conftest.py, a build shared with payroll's tests)."""
+    return build_stack("dev", dev_with_a_domain())
 
 
 def fleet(plan: Plan) -> list[PlannedResource]:

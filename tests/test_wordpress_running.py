@@ -20,13 +20,18 @@ import pytest
 import yaml
 
 from aws_compute_platform.config import ConfigError
+from aws_compute_platform.foundation.network import ExistingNetwork
+from aws_compute_platform.settings import parse_settings
 from aws_compute_platform.wordpress.database import db_identifier
+from aws_compute_platform.wordpress.fleet import WordPressFleet
 from aws_compute_platform.wordpress.load_balancer import HEALTH_FILE
 from aws_compute_platform.wordpress.user_data import APP_DIR, LIFECYCLE_HOOK, BootSettings, cloud_config, compressed
-from plan import Plan, PlannedResource
+from plan import Plan, PlannedResource, run_program
+from tests.conftest import build_stack, dev_in_six_zones
 
 WORDPRESS = "aws-compute-platform:wordpress"
 NETWORK = "aws-compute-platform:network"
+PROJECT = "aws-compute-platform"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 
 
@@ -51,17 +56,15 @@ def wordpress(stack: str, **changes: Any) -> dict[str, Any]:
     return {**raw, **changes}
 
 
-# Dev with each edit the tests below make to it, in one build (shared through `plan_with`): a six-zone network and a
-# type every zone offers, a longer load balancer idle timeout, database logs not exported. Each test reads the part
-# its edit changes, which no other edit touches.
+# Dev with each edit the tests below make to it, in one build shared with tests/test_beanstalk.py (`dev_in_six_zones`
+# in tests/conftest.py): a six-zone network and a type every zone offers, a longer load balancer idle timeout,
+# database logs not exported. Each test reads the part its edit changes, which no other edit touches.
 SIX_ZONES = {"cidr": "10.20.0.0/16", "azCount": 6, "natGateways": "single"}
 
 
 @pytest.fixture
-def edited_dev(plan_with: Callable[..., Plan]) -> Plan:
-    database = {**wordpress("dev")["database"], "exportLogs": False}
-    changes = {"instanceType": "t3.micro", "loadBalancer": {"idleTimeoutSeconds": 300}, "database": database}
-    return plan_with("dev", {NETWORK: SIX_ZONES, WORDPRESS: wordpress("dev", **changes)})
+def edited_dev() -> Plan:
+    return build_stack("dev", dev_in_six_zones())
 
 
 def run_script(name: str, env: dict[str, str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
@@ -285,8 +288,32 @@ def test_identifiers_are_valid_rds_names() -> None:
 # -- 7. lifecycle hook -----------------------------------------------------------------------------------------------
 
 
-def test_the_launch_hook_is_a_resource_so_a_new_boot_timeout_applies(plan_with: Callable[..., Plan]) -> None:
-    plan = plan_with("prod", {WORDPRESS: wordpress("prod", bootTimeoutSeconds=1500)})
+def fleet_alone(stack: str, **changes: Any) -> Plan:
+    """The fleet built alone (as in tests/test_wordpress_existing_network.py) from a stack file's settings with some
+    of its wordpress keys changed, read by the same models as the program, in a VPC a team already has."""
+    config = yaml.safe_load(Path(f"Pulumi.{stack}.yaml").read_text())["config"]
+    raw = {k.removeprefix(f"{PROJECT}:"): v for k, v in config.items() if k.startswith(f"{PROJECT}:")}
+    raw["wordpress"] = wordpress(stack, **changes)
+    settings = parse_settings(PROJECT, stack, config["aws:region"], raw)
+    network = ExistingNetwork(
+        vpc_id="vpc-0a1b2c3d",
+        availability_zones=["us-east-1a", "us-east-1b"],
+        public_subnet_ids=["subnet-pub-a", "subnet-pub-b"],
+        private_subnet_ids=["subnet-app-a", "subnet-app-b"],
+        data_subnet_ids=["subnet-db-a", "subnet-db-b"],
+    )
+    key_arn = "arn:aws:kms:us-east-1:123456789012:key/0f3c6a2e-1b2c-4d5e-8f90-123456789abc"
+
+    def program() -> None:
+        WordPressFleet("blog", settings.wordpress, network=network, key_arn=key_arn, tags={"Team": "web"})
+
+    return run_program(program, config={"aws:region": config["aws:region"]})
+
+
+def test_the_launch_hook_is_a_resource_so_a_new_boot_timeout_applies() -> None:
+    # The hook is the fleet's own: the fleet alone, with prod's settings and another boot timeout, shows it. Alone it
+    # is told where its baked image is published, which in the stack the image pipeline tells it.
+    plan = fleet_alone("prod", bootTimeoutSeconds=1500, imageParameter="/images/wordpress-web")
     asg = one(plan, "aws:autoscaling/group:Group")
     hook = one(plan, "aws:autoscaling/lifecycleHook:LifecycleHook")
     assert hook.inputs["autoscalingGroupName"] == asg.inputs["name"]
