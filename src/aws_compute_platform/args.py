@@ -16,10 +16,11 @@ from collections.abc import Mapping
 from typing import Annotated, Any, ClassVar, Literal, Self, Union
 
 import annotated_types
-from pydantic import BaseModel, ConfigDict, StrictBool, ValidationError
+from pydantic import BaseModel, ConfigDict, ModelWrapValidatorHandler, StrictBool, ValidationError
 from pydantic._internal._model_construction import ModelMetaclass
-from pydantic.alias_generators import to_camel
+from pydantic.alias_generators import to_camel, to_snake
 from pydantic.fields import FieldInfo
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from aws_compute_platform.config import ConfigError, SettingsError
 
@@ -74,6 +75,41 @@ class ArgsModel(BaseModel, metaclass=_ArgsModelType):
             return cls.model_validate({} if raw is None else raw)
         except ValidationError as exc:
             raise settings_error(exc, cls, key or _prefix(cls)) from None
+
+
+def validate_refusing(
+    model: type[BaseModel],
+    raw: Any,
+    handler: ModelWrapValidatorHandler[Any],
+    refused: Mapping[str, str],
+    error_type: str,
+) -> Any:
+    """Validate `raw` (in a wrap validator) with the keys of `refused` taken out, each reported with its reason
+    under its camelCase name, alongside every other problem of the model: a retired or misplaced setting says why
+    it is refused rather than being merely unknown."""
+    if not isinstance(raw, Mapping):
+        return handler(raw)
+    rest = dict(raw)
+    wrong: list[InitErrorDetails] = []
+    for key, problem in refused.items():
+        for spelling in (key, to_snake(key)):
+            if spelling in rest:
+                wrong.append(
+                    InitErrorDetails(
+                        type=PydanticCustomError(error_type, problem), loc=(key,), input=rest.pop(spelling)
+                    )
+                )
+    if not wrong:
+        return handler(raw)
+    try:
+        handler(rest)
+    except ValidationError as exc:
+        for error in exc.errors(include_url=False):
+            detail = InitErrorDetails(type=error["type"], loc=error["loc"], input=error["input"])
+            if "ctx" in error:
+                detail["ctx"] = error["ctx"]
+            wrong.append(detail)
+    raise ValidationError.from_exception_data(model.__name__, wrong)
 
 
 def _prefix(model: type[BaseModel]) -> str:
@@ -250,4 +286,4 @@ def _phrase(error: Any, known: list[str], field: FieldInfo | None = None) -> str
     return str(error["msg"])[:1].lower() + str(error["msg"])[1:]
 
 
-__all__ = ["PROJECT", "ArgsModel", "Flag", "aliases", "join_key", "problems", "settings_error"]
+__all__ = ["PROJECT", "ArgsModel", "Flag", "aliases", "join_key", "problems", "settings_error", "validate_refusing"]

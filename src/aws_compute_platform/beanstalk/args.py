@@ -15,15 +15,13 @@ from pydantic import (
     AfterValidator,
     Field,
     ModelWrapValidatorHandler,
-    ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
 )
-from pydantic.alias_generators import to_snake
-from pydantic_core import InitErrorDetails, PydanticCustomError
+from pydantic_core import PydanticCustomError
 
-from aws_compute_platform.args import ArgsModel, Flag
+from aws_compute_platform.args import ArgsModel, Flag, validate_refusing
 from aws_compute_platform.foundation.instance_types import InstanceType
 
 # The worker's timeouts nest, each a margin longer than the one inside it, so that the innermost limit always ends a
@@ -167,31 +165,8 @@ class WorkerTierArgs(_TierArgs):
     @classmethod
     def _refuse_retired(cls, raw: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
         """A retired setting is refused with what replaced it, alongside every other problem."""
-        if not isinstance(raw, Mapping):
-            return handler(raw)
-        rest = dict(raw)
-        wrong: list[InitErrorDetails] = []
-        for key, problem in cls.retired.items():
-            for spelling in (key, to_snake(key)):
-                if spelling in rest:
-                    wrong.append(
-                        InitErrorDetails(
-                            type=PydanticCustomError("retired_setting", problem),
-                            loc=(key,),
-                            input=rest.pop(spelling),
-                        )
-                    )
-        if not wrong:
-            return handler(raw)
-        try:
-            handler(rest)
-        except ValidationError as exc:
-            for error in exc.errors(include_url=False):
-                detail = InitErrorDetails(type=error["type"], loc=error["loc"], input=error["input"])
-                if "ctx" in error:
-                    detail["ctx"] = error["ctx"]
-                wrong.append(detail)
-        raise ValidationError.from_exception_data(cls.__name__, wrong)
+        result: Self = validate_refusing(cls, raw, handler, cls.retired, "retired_setting")
+        return result
 
     @property
     def job_timeout_s(self) -> int:

@@ -10,11 +10,10 @@ import re
 from collections.abc import Mapping
 from typing import Annotated, Any, ClassVar, Literal, Self
 
-from pydantic import AfterValidator, Field, ModelWrapValidatorHandler, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, Field, ModelWrapValidatorHandler, field_validator, model_validator
 from pydantic.alias_generators import to_snake
-from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from aws_compute_platform.args import ArgsModel, Flag, LogRetentionDays
+from aws_compute_platform.args import ArgsModel, Flag, LogRetentionDays, validate_refusing
 from aws_compute_platform.serverless.catalogue import (
     HANDLERS,
     INTEGRATION_TIMEOUT_MS,
@@ -62,16 +61,6 @@ _ONLY_ROUTES = f"is only for the API's functions ({', '.join(ROUTES)}); this one
 _ONLY_SCHEDULED = f"is only for the scheduled functions ({', '.join(SCHEDULED)})"
 
 
-def _error_details(exc: ValidationError) -> list[InitErrorDetails]:
-    details: list[InitErrorDetails] = []
-    for error in exc.errors(include_url=False):
-        detail = InitErrorDetails(type=error["type"], loc=error["loc"], input=error["input"])
-        if "ctx" in error:
-            detail["ctx"] = error["ctx"]
-        details.append(detail)
-    return details
-
-
 class FunctionArgs(ArgsModel):
     """One function running in the background (onUpload): its memory, time limit and /tmp size."""
 
@@ -89,27 +78,8 @@ class FunctionArgs(ArgsModel):
     @classmethod
     def _refuse_misplaced(cls, raw: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
         """A setting of another kind of function is refused with its reason, alongside every other problem."""
-        if not isinstance(raw, Mapping):
-            return handler(raw)
-        wrong: list[InitErrorDetails] = []
-        rest = dict(raw)
-        for key, problem in cls.misplaced.items():
-            for spelling in (key, to_snake(key)):
-                if spelling in rest:
-                    wrong.append(
-                        InitErrorDetails(
-                            type=PydanticCustomError("misplaced_setting", problem),
-                            loc=(spelling,),
-                            input=rest.pop(spelling),
-                        )
-                    )
-        if not wrong:
-            return handler(raw)
-        try:
-            handler(rest)
-        except ValidationError as exc:
-            wrong.extend(_error_details(exc))
-        raise ValidationError.from_exception_data(cls.__name__, wrong)
+        result: Self = validate_refusing(cls, raw, handler, cls.misplaced, "misplaced_setting")
+        return result
 
 
 class RouteFunctionArgs(FunctionArgs):
