@@ -10,13 +10,14 @@ only turns its errors into the project's phrasing: the full config key, in the s
 
 from __future__ import annotations
 
+import ipaddress
 import types
 import typing
 from collections.abc import Mapping
 from typing import Annotated, Any, ClassVar, Literal, Self, Union
 
 import annotated_types
-from pydantic import BaseModel, ConfigDict, ModelWrapValidatorHandler, StrictBool, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, ModelWrapValidatorHandler, StrictBool, ValidationError
 from pydantic._internal._model_construction import ModelMetaclass
 from pydantic.alias_generators import to_camel, to_snake
 from pydantic.fields import FieldInfo
@@ -75,6 +76,22 @@ class ArgsModel(BaseModel, metaclass=_ArgsModelType):
             return cls.model_validate({} if raw is None else raw)
         except ValidationError as exc:
             raise settings_error(exc, cls, key or _prefix(cls)) from None
+
+
+def cidr_refusing_the_internet(refusal: str) -> AfterValidator:
+    """A validator for a CIDR block that must name networks: malformed or host bits set is refused, and so is a
+    prefix of length 0 (0.0.0.0/0, ::/0), with `refusal` saying what to name instead."""
+
+    def check(value: str) -> str:
+        try:
+            network = ipaddress.ip_network(value, strict=True)
+        except ValueError as exc:
+            raise ValueError(f"is not a valid CIDR block ({exc})") from None
+        if network.prefixlen == 0:
+            raise ValueError(refusal)
+        return str(network)
+
+    return AfterValidator(check)
 
 
 def validate_refusing(
@@ -286,4 +303,14 @@ def _phrase(error: Any, known: list[str], field: FieldInfo | None = None) -> str
     return str(error["msg"])[:1].lower() + str(error["msg"])[1:]
 
 
-__all__ = ["PROJECT", "ArgsModel", "Flag", "aliases", "join_key", "problems", "settings_error", "validate_refusing"]
+__all__ = [
+    "PROJECT",
+    "ArgsModel",
+    "Flag",
+    "aliases",
+    "cidr_refusing_the_internet",
+    "join_key",
+    "problems",
+    "settings_error",
+    "validate_refusing",
+]

@@ -6,13 +6,11 @@ stack) are made in `settings.parse_settings`, and again by `BeanstalkApp` for th
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Mapping
 from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import (
-    AfterValidator,
     Field,
     ModelWrapValidatorHandler,
     ValidationInfo,
@@ -21,7 +19,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from aws_compute_platform.args import ArgsModel, Flag, validate_refusing
+from aws_compute_platform.args import ArgsModel, Flag, cidr_refusing_the_internet, validate_refusing
 from aws_compute_platform.foundation.instance_types import InstanceType
 
 # The worker's timeouts nest, each a margin longer than the one inside it, so that the innermost limit always ends a
@@ -62,17 +60,12 @@ def environment_name_problem(env_name: str) -> str | None:
     return f"the environment name {env_name!r} must be 4-40 letters, digits or dashes"
 
 
-def _restricting_cidr(value: str) -> str:
-    try:
-        network = ipaddress.ip_network(value, strict=True)
-    except ValueError as exc:
-        raise ValueError(f"is not a valid CIDR block ({exc})") from None
-    if network.prefixlen == 0:
-        raise ValueError("must not admit the whole internet; name the networks that may reach the payroll instead")
-    return str(network)
-
-
-AllowedCidr = Annotated[str, AfterValidator(_restricting_cidr)]
+AllowedCidr = Annotated[
+    str,
+    cidr_refusing_the_internet(
+        "must not admit the whole internet; name the networks that may reach the payroll instead"
+    ),
+]
 """A network that may reach the payroll's web tier (its load balancer, or a single instance), such as 203.0.113.0/24
 (never 0.0.0.0/0)."""
 

@@ -8,14 +8,13 @@ sets, and which `WordPressArgs` hands to its `database` and `loadBalancer` secti
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from aws_compute_platform.args import ArgsModel, Flag, LogRetentionDays
+from aws_compute_platform.args import ArgsModel, Flag, LogRetentionDays, cidr_refusing_the_internet
 from aws_compute_platform.foundation.instance_types import InstanceType
 from aws_compute_platform.wordpress import rds_catalog
 
@@ -47,17 +46,9 @@ def _blank_is_unset(value: Any) -> Any:
     return None if value == "" else value
 
 
-def _admin_cidr(value: str) -> str:
-    try:
-        network = ipaddress.ip_network(value, strict=True)
-    except ValueError as exc:
-        raise ValueError(f"is not a valid CIDR block ({exc})") from None
-    if network.prefixlen == 0:
-        raise ValueError("must not open access to the whole internet; name the admin networks instead")
-    return str(network)
-
-
-AdminCidr = Annotated[str, AfterValidator(_admin_cidr)]
+AdminCidr = Annotated[
+    str, cidr_refusing_the_internet("must not open access to the whole internet; name the admin networks instead")
+]
 
 
 class DatabaseArgs(ArgsModel):
