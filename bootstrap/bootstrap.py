@@ -159,22 +159,19 @@ SERVICE_LINKED_ROLE_SERVICES = (
 # developer guide, "Web ACLs": CLOUDFRONT scope).
 EDGE_REGION = "us-east-1"
 EDGE_SERVICES = ("acm", "cloudfront", "wafv2")
-# Route 53 records in the hosted zone a stack names (`domain`); never the zones themselves.
-ROUTE53_RECORD_ACTIONS = (
-    "route53:ChangeResourceRecordSets",
-    "route53:GetChange",
-    "route53:GetHostedZone",
-    "route53:ListHostedZones",
-    "route53:ListHostedZonesByName",
-    "route53:ListResourceRecordSets",
-    "route53:ListTagsForResource",
-)
 # What a preview's lookups read of Route 53 (the hosted zone by name).
 ROUTE53_READ_ACTIONS = (
     "route53:GetHostedZone",
     "route53:ListHostedZones",
     "route53:ListHostedZonesByName",
     "route53:ListTagsForResource",
+)
+# Route 53 records in the hosted zone a stack names (`domain`); never the zones themselves.
+ROUTE53_RECORD_ACTIONS = (
+    *ROUTE53_READ_ACTIONS,
+    "route53:ChangeResourceRecordSets",
+    "route53:GetChange",
+    "route53:ListResourceRecordSets",
 )
 
 
