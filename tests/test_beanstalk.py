@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from pydantic.alias_generators import to_snake
 
 from aws_compute_platform.beanstalk.application import APP_DIR, bundle_contents, source_files, source_hash
@@ -26,6 +25,7 @@ from aws_compute_platform.config import ConfigError, SettingsError
 from aws_compute_platform.settings import Settings, parse_settings
 from plan import Plan, PlannedResource
 from tests.conftest import DEV_WITHOUT_NAT_PAYROLL_OR_ORDERS, build_stack, dev_in_six_zones, dev_with_a_domain
+from tests.yaml_loader import load_yaml
 
 BEANSTALK = "aws-compute-platform:beanstalk"
 ENVIRONMENT = "aws:elasticbeanstalk/environment:Environment"
@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def stack_config(stack: str) -> dict[str, Any]:
-    config: dict[str, Any] = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"][BEANSTALK]
+    config: dict[str, Any] = load_yaml((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"][BEANSTALK]
     return config
 
 
@@ -657,7 +657,7 @@ def test_a_log_retention_beanstalk_refuses_matters_only_when_enabled() -> None:
 # -- what the environments need from the rest of the stack --------------------------------------------------------
 def stack_settings(stack: str = "dev", stack_name: str | None = None, **overrides: Any) -> Settings:
     """parse_settings over a shipped stack file, with some of its `aws-compute-platform:` keys replaced."""
-    config = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
+    config = load_yaml((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
     prefix = "aws-compute-platform:"
     raw = {k.removeprefix(prefix): v for k, v in config.items() if k.startswith(prefix)}
     raw.update(overrides)

@@ -12,7 +12,6 @@ from typing import Any
 
 import boto3
 import pytest
-import yaml
 from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.kms import models as kms_models
@@ -34,6 +33,7 @@ from bootstrap.bootstrap import (
     preview_policy,
 )
 from bootstrap.evaluate import Principal, Request, allows
+from tests.yaml_loader import load_yaml
 
 REPO = "acme/aws-compute-platform"
 REGION = "us-east-1"
@@ -192,7 +192,7 @@ def test_each_stack_gets_its_own_secrets_key_with_rotation(session: Clients) -> 
 def test_the_stack_files_name_the_keys_the_bootstrap_makes() -> None:
     names = Names(partition="aws", account_id=ACCOUNT, region=REGION, bucket="b")
     for stack in ("dev", "prod"):
-        document = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())
+        document = load_yaml((ROOT / f"Pulumi.{stack}.yaml").read_text())
         region = document["config"]["aws:region"]
         assert document["secretsprovider"] == Names("aws", ACCOUNT, region, "b").secrets_provider(stack)
         assert document["secretsprovider"] == names.secrets_provider(stack)

@@ -7,19 +7,19 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 import pytest
-import yaml
 
 from aws_compute_platform.foundation.boundary import boundary_arn, carry_permissions_boundary
 from bootstrap.bootstrap import PROJECT, Names
 from plan import Plan, run_program
 from plan.engine import ROOT
 from plan.mocks import ACCOUNT_ID
+from tests.yaml_loader import load_yaml
 
 ROLE = "aws:iam/role:Role"
 
 
 def stack_config(plan: Plan) -> dict[str, Any]:
-    loaded: dict[str, Any] = yaml.safe_load((ROOT / f"Pulumi.{plan.stack}.yaml").read_text())["config"]
+    loaded: dict[str, Any] = load_yaml((ROOT / f"Pulumi.{plan.stack}.yaml").read_text())["config"]
     return loaded
 
 

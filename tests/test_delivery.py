@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from bootstrap.bootstrap import DEPLOY_SESSION_SECONDS, PREVIEW_SESSION_SECONDS
 from tests.conftest import STACKS
+from tests.yaml_loader import load_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / ".github" / "workflows"
@@ -26,7 +26,7 @@ GUARD = ("env.FROM_FORK != 'true'", "env.FROM_DEPENDABOT != 'true'")
 
 
 def workflow(name: str) -> dict[str, Any]:
-    loaded: dict[Any, Any] = yaml.safe_load((WORKFLOWS / name).read_text())
+    loaded: dict[Any, Any] = load_yaml((WORKFLOWS / name).read_text())
     # YAML 1.1 reads the bare key `on` as True.
     loaded["on"] = loaded.pop(True, loaded.get("on"))
     return loaded
@@ -192,7 +192,7 @@ def test_no_passphrase_secret_exists_anymore_each_stack_has_a_kms_secrets_provid
     text = "".join(path.read_text() for path in WORKFLOWS.glob("*.yml"))
     assert "PULUMI_CONFIG_PASSPHRASE" not in text and "secrets." not in text
     for stack in STACKS:
-        assert yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["secretsprovider"].startswith("awskms://")
+        assert load_yaml((ROOT / f"Pulumi.{stack}.yaml").read_text())["secretsprovider"].startswith("awskms://")
 
 
 def test_the_pulumi_cli_is_pinned_to_the_version_the_readme_names() -> None:
@@ -218,7 +218,7 @@ def test_the_policy_pack_is_installed_from_its_lock_with_hashes() -> None:
 
 
 def test_dependabot_groups_updates_and_covers_uv_actions_and_the_policy_pack() -> None:
-    config = yaml.safe_load((ROOT / ".github" / "dependabot.yml").read_text())
+    config = load_yaml((ROOT / ".github" / "dependabot.yml").read_text())
     updates = {(u["package-ecosystem"], u["directory"]): u for u in config["updates"]}
     assert set(updates) == {("github-actions", "/"), ("uv", "/"), ("pip", "/policy")}
     for update in updates.values():

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from aws_compute_platform.beanstalk.args import BeanstalkArgs
 from aws_compute_platform.beanstalk.options import needs_a_load_balancer
@@ -20,6 +19,7 @@ from aws_compute_platform.config import SettingsError
 from aws_compute_platform.foundation.network import ExistingNetwork
 from costs import estimate, load_prices
 from plan import Plan, PlannedResource, run_program
+from tests.yaml_loader import load_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 PREFIX = "aws-compute-platform:"
@@ -33,7 +33,7 @@ LAUNCH = "aws:autoscaling:launchconfiguration"
 
 
 def stack_file(stack: str) -> dict[str, Any]:
-    config: dict[str, Any] = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
+    config: dict[str, Any] = load_yaml((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
     return config
 
 

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from aws_compute_platform.config import SettingsError
 from aws_compute_platform.foundation.network import ExistingNetwork
@@ -28,6 +27,7 @@ from aws_compute_platform.wordpress.load_balancer import HEALTH_FILE
 from aws_compute_platform.wordpress.user_data import APP_DIR, BootSettings, cloud_config
 from plan import Plan, run_program
 from plan.mocks import stable_hash
+from tests.yaml_loader import load_yaml
 
 PIPELINE = "aws:imagebuilder/imagePipeline:ImagePipeline"
 RECIPE = "aws:imagebuilder/imageRecipe:ImageRecipe"
@@ -270,7 +270,7 @@ def test_the_shipped_dev_stack_has_no_pipeline_and_boots_the_stock_image(dev_pla
 
 @pytest.mark.parametrize("name", documents.DOCUMENTS)
 def test_each_component_document_is_an_awstoe_document_of_known_actions_with_validate_and_test(name: str) -> None:
-    document = yaml.safe_load(documents.text(name))
+    document = load_yaml(documents.text(name))
     assert str(document["schemaVersion"]) == "1.0"
     phases = {phase["name"]: phase["steps"] for phase in document["phases"]}
     assert set(phases) <= AWSTOE_PHASES
@@ -290,7 +290,7 @@ def test_the_parameters_the_recipe_passes_are_the_ones_the_document_declares(pro
     declared = {next(iter(p)) for p in documents.parsed(documents.WORDPRESS_WEB)["parameters"]}
     components = {c.outputs["arn"]: c for c in prod_plan.of_type(COMPONENT)}
     for entry in one(prod_plan, RECIPE).inputs["components"]:
-        document = yaml.safe_load(components[entry["componentArn"]].inputs["data"])
+        document = load_yaml(components[entry["componentArn"]].inputs["data"])
         passed = {p["name"] for p in entry.get("parameters") or []}
         assert passed <= {next(iter(p)) for p in document.get("parameters", [])}
         if document["name"] == "wordpress-web":
@@ -310,7 +310,7 @@ def _dnf_installs(script: str) -> set[str]:
 
 def test_the_image_installs_every_package_the_boot_script_installs_on_a_stock_image() -> None:
     at_boot = _dnf_installs((APP_DIR / "boot.sh").read_text())
-    web = yaml.safe_load(documents.text(documents.WORDPRESS_WEB))
+    web = load_yaml(documents.text(documents.WORDPRESS_WEB))
     build = next(p for p in web["phases"] if p["name"] == "build")
     baked = _dnf_installs("\n".join(c for s in build["steps"] for c in s.get("inputs", {}).get("commands", [])))
     assert at_boot and at_boot <= baked
@@ -348,7 +348,7 @@ def test_the_shipped_prod_launch_template_takes_the_baked_image_from_the_pipelin
 
 def _boot(tmp_path: Path, *, image: str, baked_release: str | None) -> list[str]:
     """Run the rendered boot script with every outside command recorded instead of run; the commands it ran."""
-    document = yaml.safe_load(
+    document = load_yaml(
         cloud_config(
             BootSettings(
                 region="us-east-1", db_host="db.example", db_secret_arn="arn:aws:secretsmanager:us-east-1:1:secret:x",

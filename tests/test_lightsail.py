@@ -18,7 +18,6 @@ import dill  # type: ignore[import-untyped]
 import pulumi
 import pulumi_aws as aws
 import pytest
-import yaml
 from botocore.stub import Stubber
 from pulumi.runtime.rpc import is_rpc_secret, unwrap_rpc_secret
 from pydantic.alias_generators import to_snake
@@ -40,6 +39,7 @@ from aws_compute_platform.lightsail.launch_settings import launch_script
 from aws_compute_platform.lightsail.peering import DefaultVpcPeeringProvider
 from plan import Plan, PlannedResource, run_stack
 from plan.engine import ROOT
+from tests.yaml_loader import load_yaml
 
 LIGHTSAIL = "aws-compute-platform:lightsail"
 INSTANCE = "aws:lightsail/instance:Instance"
@@ -148,7 +148,7 @@ def test_dev_ships_a_wordpress_site_on_the_smallest_bundle_with_a_mysql_database
     assert instance.inputs["blueprintId"] == "ubuntu_24_04"
     assert INSTANCE_BLUEPRINTS["ubuntu_24_04"].withdrawn is None
     # The shipped script, with this instance's firewall and (no domain in dev) no site name written in.
-    config = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"]
+    config = load_yaml((ROOT / "Pulumi.dev.yaml").read_text())["config"]
     (blog,) = lightsail_args(config[LIGHTSAIL]).instances
     assert instance.inputs["userData"] == launch_script(blog, None)
     assert "readonly SITE_NAME=''" in instance.inputs["userData"]
@@ -170,7 +170,7 @@ def test_prod_ships_no_lightsail_resources(prod_plan: Plan) -> None:
 
 def test_every_id_in_the_stack_files_is_a_known_current_one() -> None:
     for stack in ("dev", "prod"):
-        config = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
+        config = load_yaml((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
         section = config.get(LIGHTSAIL) or {}
         for instance in section.get("instances", []):
             assert instance["blueprint"] in INSTANCE_BLUEPRINTS
@@ -594,7 +594,7 @@ def test_duplicate_names_are_refused() -> None:
 
 
 def test_the_fixed_monthly_price_is_the_sum_of_the_bundles() -> None:
-    dev = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"][LIGHTSAIL]
+    dev = load_yaml((ROOT / "Pulumi.dev.yaml").read_text())["config"][LIGHTSAIL]
     args = lightsail_args(dev)
     assert args.monthly_usd == 5.0 + 15.0
     bigger = lightsail_args(BIGGER_SITE, protect=True)

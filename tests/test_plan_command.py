@@ -16,6 +16,7 @@ from plan import Plan, run_stack
 from plan.__main__ import EXIT_BAD_SETTINGS, EXIT_NO_STACK, main
 from plan.engine import ROOT
 from tests.conftest import build_stack
+from tests.yaml_loader import load_yaml
 
 
 @pytest.fixture
@@ -63,7 +64,7 @@ def bad_project(tmp_path: Path) -> Path:
     """A copy of the program with a stack file carrying three mistakes."""
     for name in ("__main__.py", "Pulumi.yaml"):
         shutil.copy(ROOT / name, tmp_path / name)
-    stack = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())
+    stack = load_yaml((ROOT / "Pulumi.dev.yaml").read_text())
     config = stack["config"]
     config["aws-compute-platform:network"]["azCount"] = 9
     config["aws-compute-platform:keypair"] = "mine"

@@ -18,7 +18,6 @@ from typing import Any
 
 import grpc
 import pytest
-import yaml
 from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 from pulumi_policy import (
@@ -36,6 +35,7 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
 from plan import Plan
 from policy import rules
+from tests.yaml_loader import load_yaml
 
 POLICY_DIR = Path(__file__).resolve().parent.parent / "policy"
 KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -480,7 +480,7 @@ def test_only_the_prod_policy_config_marks_the_stack_as_production(stack: str, p
 
 
 def test_the_pack_is_a_python_pack_that_installs_only_the_policy_sdk_from_a_lock() -> None:
-    manifest = yaml.safe_load((POLICY_DIR / "PulumiPolicy.yaml").read_text())
+    manifest = load_yaml((POLICY_DIR / "PulumiPolicy.yaml").read_text())
     assert manifest["runtime"]["name"] == "python"
     assert manifest["runtime"]["options"]["virtualenv"] == "venv"
     wanted = dict(

@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from plan import Plan
 from plan.engine import ROOT
 from plan.reference import PAGE, block, current_block, rows
+from tests.yaml_loader import load_yaml
 
 README = ROOT / "README.md"
 PAGES = [README, *sorted((ROOT / "docs").glob("*.md"))]
@@ -125,7 +125,7 @@ def _placeholder_keys(node: Any, path: str = "") -> set[str]:
 @pytest.mark.parametrize("stack_file", sorted(ROOT.glob("Pulumi.*.yaml")), ids=lambda p: p.name)
 def test_edit_these_first_names_every_placeholder_of_the_stack_files(stack_file: Path) -> None:
     table = section(README.read_text(encoding="utf-8"), "Edit these first")
-    document = yaml.safe_load(stack_file.read_text(encoding="utf-8"))
+    document = load_yaml(stack_file.read_text(encoding="utf-8"))
     keys = _placeholder_keys(document["config"]) | {"secretsprovider"} & set(document)
     if "aws-compute-platform:permissionsBoundary" in document["config"]:
         keys.add("permissionsBoundary")

@@ -10,9 +10,9 @@ from typing import Any
 
 import jsonschema
 import pytest
-import yaml
 
 from aws_compute_platform.schema import render, stack_file_schema
+from tests.yaml_loader import load_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA_FILE = ROOT / "schema" / "stack.schema.json"
@@ -30,7 +30,7 @@ def validator() -> jsonschema.protocols.Validator:
 
 
 def stack_file(path: Path) -> dict[str, Any]:
-    loaded: dict[str, Any] = yaml.safe_load(path.read_text())
+    loaded: dict[str, Any] = load_yaml(path.read_text())
     return loaded
 
 

@@ -12,7 +12,6 @@ import subprocess
 from typing import Any
 
 import pytest
-import yaml
 
 from aws_compute_platform.config import SettingsError
 from aws_compute_platform.wordpress.edge import (
@@ -27,6 +26,7 @@ from aws_compute_platform.wordpress.load_balancer import CLOUDFRONT_PREFIX_LIST,
 from aws_compute_platform.wordpress.user_data import WP_CLI_SHA512, WP_CLI_VERSION
 from plan import Plan, PlannedResource, run_program
 from plan.engine import ROOT, load_stack_config
+from tests.yaml_loader import load_yaml
 
 DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
 CACHE_POLICY = "aws:cloudfront/cachePolicy:CachePolicy"
@@ -72,7 +72,7 @@ def user_data(plan: Plan) -> str:
 
 
 def boot_files(plan: Plan) -> dict[str, str]:
-    return {f["path"]: f["content"] for f in yaml.safe_load(user_data(plan))["write_files"]}
+    return {f["path"]: f["content"] for f in load_yaml(user_data(plan))["write_files"]}
 
 
 def behaviours(plan: Plan) -> dict[str, dict[str, Any]]:
@@ -113,7 +113,7 @@ def one_zone_id(plan: Plan) -> str:
 
 def wordpress_settings(stack: str) -> dict[str, Any]:
     """The stack file's wordpress section, as written."""
-    stack_file = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())
+    stack_file = load_yaml((ROOT / f"Pulumi.{stack}.yaml").read_text())
     return dict(stack_file["config"]["aws-compute-platform:wordpress"])
 
 

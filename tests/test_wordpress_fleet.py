@@ -10,7 +10,6 @@ import subprocess
 from typing import Any
 
 import pytest
-import yaml
 
 from aws_compute_platform.config import ConfigError, SettingsError
 from aws_compute_platform.foundation.instance_types import architecture
@@ -23,6 +22,7 @@ from plan import Plan, PlannedResource, run_stack
 from plan.engine import SECRET_PLACEHOLDER
 from plan.mocks import stable_hash
 from tests.conftest import build_stack, dev_with_a_domain, stack_settings, stacks_with
+from tests.yaml_loader import load_yaml
 
 WORDPRESS = "aws-compute-platform:wordpress"
 INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
@@ -105,7 +105,7 @@ def user_data(plan: Plan) -> str:
 
 
 def boot_files(plan: Plan) -> dict[str, str]:
-    document = yaml.safe_load(user_data(plan))
+    document = load_yaml(user_data(plan))
     return {f["path"]: f["content"] for f in document["write_files"]}
 
 
@@ -416,7 +416,7 @@ def test_the_boot_script_is_valid_cloud_init_with_valid_bash(stack_plan: Plan) -
     text = user_data(stack_plan)
     assert text.startswith("#cloud-config\n")
     assert len(raw_user_data(stack_plan)) <= 16_384  # EC2's limit on user data before base64
-    document = yaml.safe_load(text)
+    document = load_yaml(text)
     assert set(document) == {"write_files", "runcmd"}
     assert document["runcmd"] == [["/usr/local/sbin/wordpress-boot"]]
     scripts = {f["path"]: f for f in document["write_files"] if f["content"].startswith("#!/bin/bash")}
@@ -475,7 +475,7 @@ def test_rendered_values_are_shell_quoted() -> None:
         admin_email="editor@example.org",
         admin_secret_arn="arn:aws:secretsmanager:us-east-1:1:secret:admin",
     )
-    env = yaml.safe_load(cloud_config(boot))["write_files"][0]["content"]
+    env = load_yaml(cloud_config(boot))["write_files"][0]["content"]
     sourced = subprocess.run(
         ["bash", "-c", 'source /dev/stdin; printf "%s\\n%s" "$WP_DB_SECRET_ARN" "$WP_SITE_TITLE"'],
         input=env,

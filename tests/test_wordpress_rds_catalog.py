@@ -10,11 +10,11 @@ from typing import Any
 
 import boto3
 import pytest
-import yaml
 from botocore.stub import Stubber
 
 from aws_compute_platform.wordpress import rds_catalog
 from aws_compute_platform.wordpress.args import DatabaseArgs
+from tests.yaml_loader import load_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 REQUIRED = ("db.t3", "db.t4g", "db.m5", "db.m6g", "db.m6i", "db.m7g", "db.r5", "db.r6g", "db.r6i", "db.r7g")
@@ -39,7 +39,7 @@ def test_the_catalogue_ships_inside_the_package() -> None:
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_every_class_the_stack_files_ask_for_is_in_the_catalogue(stack: str) -> None:
-    config = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
+    config = load_yaml((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
     instance_class = config["aws-compute-platform:wordpress"]["database"]["instanceClass"]
     assert rds_catalog.problem_with(instance_class) is None
     assert rds_catalog.problem_with(DatabaseArgs().instance_class) is None

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from aws_compute_platform.config import ConfigError
 from aws_compute_platform.foundation.network import ExistingNetwork
@@ -28,6 +27,7 @@ from aws_compute_platform.wordpress.load_balancer import HEALTH_FILE
 from aws_compute_platform.wordpress.user_data import APP_DIR, LIFECYCLE_HOOK, BootSettings, cloud_config, compressed
 from plan import Plan, PlannedResource, run_program
 from tests.conftest import build_stack, dev_in_six_zones
+from tests.yaml_loader import load_yaml
 
 WORDPRESS = "aws-compute-platform:wordpress"
 NETWORK = "aws-compute-platform:network"
@@ -47,12 +47,12 @@ def one(plan: Plan, type_: str) -> PlannedResource:
 
 def boot_files(plan: Plan) -> dict[str, str]:
     text = gzip.decompress(base64.b64decode(one(plan, "aws:ec2/launchTemplate:LaunchTemplate").inputs["userData"]))
-    return {f["path"]: f["content"] for f in yaml.safe_load(text)["write_files"]}
+    return {f["path"]: f["content"] for f in load_yaml(text)["write_files"]}
 
 
 def wordpress(stack: str, **changes: Any) -> dict[str, Any]:
     """The stack file's wordpress section with some keys changed."""
-    raw = yaml.safe_load(Path(f"Pulumi.{stack}.yaml").read_text())["config"][WORDPRESS]
+    raw = load_yaml(Path(f"Pulumi.{stack}.yaml").read_text())["config"][WORDPRESS]
     return {**raw, **changes}
 
 
@@ -291,7 +291,7 @@ def test_identifiers_are_valid_rds_names() -> None:
 def fleet_alone(stack: str, **changes: Any) -> Plan:
     """The fleet built alone (as in tests/test_wordpress_existing_network.py) from a stack file's settings with some
     of its wordpress keys changed, read by the same models as the program, in a VPC a team already has."""
-    config = yaml.safe_load(Path(f"Pulumi.{stack}.yaml").read_text())["config"]
+    config = load_yaml(Path(f"Pulumi.{stack}.yaml").read_text())["config"]
     raw = {k.removeprefix(f"{PROJECT}:"): v for k, v in config.items() if k.startswith(f"{PROJECT}:")}
     raw["wordpress"] = wordpress(stack, **changes)
     settings = parse_settings(PROJECT, stack, config["aws:region"], raw)
