@@ -76,6 +76,13 @@ class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
     daemon_threads = True
 
 
+@functools.cache
+def _pool_key() -> RSAKey:
+    """The user pool's signing key, one per test process: each module's issuer has its own server and codes, and
+    generating a 2048-bit RSA key costs more than most tests."""
+    return RSAKey.generate_key(2048, parameters={"kid": "pool-key-1", "use": "sig", "alg": "RS256"})
+
+
 class LocalIssuer:
     """An OpenID provider standing in for the Cognito user pool: discovery, keys, authorize and token endpoints.
 
@@ -85,7 +92,7 @@ class LocalIssuer:
     """
 
     def __init__(self) -> None:
-        self.key = RSAKey.generate_key(2048, parameters={"kid": "pool-key-1", "use": "sig", "alg": "RS256"})
+        self.key = _pool_key()
         self.codes: dict[str, dict[str, Any]] = {}
         self.forge: dict[str, Any] = {}
         issuer = self
