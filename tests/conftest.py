@@ -9,14 +9,21 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
-import yaml
 
-from aws_compute_platform.settings import Settings, parse_settings
-from plan import Plan, run_stack
-from plan.engine import ROOT
+from tests.yaml_loader import load_yaml
+
+if TYPE_CHECKING:
+    from aws_compute_platform.settings import Settings
+    from plan import Plan
+
+# The project's modules (and with them Pulumi and pydantic, half a second) are imported where a fixture first needs
+# them, not here: with xdist, the controlling process loads this file too, and it starts the test processes only
+# after, so what this file imports delays them all.
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -32,6 +39,35 @@ def pytest_configure(config: pytest.Config) -> None:
     gc.set_threshold(50_000, 20, 20)
 
 
+@pytest.hookimpl(trylast=True)  # after pytest's own reordering (by parametrized session fixtures), which it keeps
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Modules that share something made once per test process run next to each other, at the start; the rest after.
+
+    Tests are split between two processes (`--dist worksteal`: each takes one half in this order, and a process that
+    runs out takes the end of the other's share). Modules at the start of the first half all run in one process, so
+    what they share is made once, wherever the halves happen to split: first the modules using moto's server (a
+    second server costs seconds), then those reading the variant builds shared across files (`dev_with_a_domain`,
+    `dev_in_six_zones` below). Within each part, modules and tests keep their usual order (the sort is stable).
+    """
+    shared_builds = (dev_with_a_domain, dev_in_six_zones)
+    tests = [item for item in items if isinstance(item, pytest.Function)]
+    served = {test.module for test in tests if "moto_endpoint" in test.fixturenames}
+    building = {test.module for test in tests if any(vars(test.module).get(f.__name__) is f for f in shared_builds)}
+
+    def part(item: pytest.Item) -> tuple[bool, bool]:
+        module = getattr(item, "module", None)
+        return module not in served, module not in building
+
+    items.sort(key=part)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Nothing left for the collector once pytest has made its own last collection (which reports what a test left
+    behind): the interpreter's exit would otherwise walk every live object again, a second per test process."""
+    gc.freeze()
+
+
 STACKS = ("dev", "prod")
 PROJECT = "aws-compute-platform"
 # Dev with no NAT gateway, and so without payroll (its private instances need one), and without the orders API: what
@@ -45,7 +81,7 @@ DEV_WITHOUT_NAT_PAYROLL_OR_ORDERS = {
 
 def _dev_section(key: str) -> Any:
     """A section of the shipped dev stack file, as written there (a fresh copy each time)."""
-    config = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text(encoding="utf-8"))["config"]
+    config = load_yaml((ROOT / "Pulumi.dev.yaml").read_text(encoding="utf-8"))["config"]
     return config[f"{PROJECT}:{key}"]
 
 
@@ -108,7 +144,9 @@ def dev_in_six_zones() -> dict[str, Any]:
 @functools.cache
 def stack_settings(stack: str) -> Settings:
     """What a shipped stack file asks for, read by the same models as the program: tests compare a plan with it."""
-    config = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text(encoding="utf-8"))["config"]
+    from aws_compute_platform.settings import parse_settings
+
+    config = load_yaml((ROOT / f"Pulumi.{stack}.yaml").read_text(encoding="utf-8"))["config"]
     raw = {k.removeprefix(f"{PROJECT}:"): v for k, v in config.items() if k.startswith(f"{PROJECT}:")}
     return parse_settings(PROJECT, stack, config.get("aws:region"), raw)
 
@@ -120,7 +158,15 @@ def stacks_with(component: str) -> list[str]:
 
 @functools.cache
 def _built(stack: str, overrides: str) -> Plan:
-    return run_stack(stack, json.loads(overrides))
+    from plan import run_stack
+
+    plan = run_stack(stack, json.loads(overrides))
+    # The plan is kept until the process ends: after its build's garbage is collected (the build runs with the
+    # collector paused, so all of it is still in the youngest generations), what is left is moved out of the
+    # collector's sight, as at start, rather than walked by every full collection from here on.
+    gc.collect(1)
+    gc.freeze()
+    return plan
 
 
 def build_stack(stack: str, overrides: dict[str, Any] | None = None) -> Plan:
