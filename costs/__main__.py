@@ -29,14 +29,16 @@ class UnknownStackError(LookupError):
     pass
 
 
-def stack_estimate(stack: str, assumptions: Assumptions, progress: TextIO) -> Estimate:
-    if not (ROOT / f"Pulumi.{stack}.yaml").exists():
-        stacks = ", ".join(sorted(p.stem.removeprefix("Pulumi.") for p in ROOT.glob("Pulumi.*.yaml")))
-        raise UnknownStackError(f"no stack file Pulumi.{stack}.yaml (stacks: {stacks})")
-    _, config, _ = load_stack_config(stack)
+def stack_estimate(stack: str, assumptions: Assumptions, progress: TextIO, root: Path = ROOT) -> Estimate:
+    """The monthly cost of the stack `Pulumi.<stack>.yaml` of the Pulumi project in `root` (this one by default)."""
+    if not (root / f"Pulumi.{stack}.yaml").exists():
+        stacks = ", ".join(sorted(p.stem.removeprefix("Pulumi.") for p in root.glob("Pulumi.*.yaml")))
+        where = "" if root == ROOT else f" in {root}"
+        raise UnknownStackError(f"no stack file Pulumi.{stack}.yaml{where} (stacks: {stacks or 'none'})")
+    _, config, _ = load_stack_config(stack, root)
     region = config.get("aws:region") or PRICE_LIST_REGION
     with Progress(f"running the {stack} program under the mock engine and pricing it", progress):
-        plan = run_stack(stack)
+        plan = run_stack(stack, root=root)
         return estimate(plan, load_prices(region), assumptions)
 
 
@@ -47,6 +49,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--stack", default="dev", help="stack to estimate (its Pulumi.<stack>.yaml); default dev")
     parser.add_argument("--format", choices=sorted(FORMATS), default="table", help="output format; default table")
+    parser.add_argument(
+        "--root", type=Path, default=ROOT, help="the Pulumi project's directory (e.g. an example, or your own program)"
+    )
     parser.add_argument("--assumptions", type=Path, help="YAML file of usage assumptions (see costs/assumptions.py)")
     parser.add_argument(
         "--set", dest="settings", action="append", default=[], metavar="KEY=VALUE", help="change one assumption"
@@ -102,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     try:
-        result = stack_estimate(args.stack, assumptions, sys.stderr)
+        result = stack_estimate(args.stack, assumptions, sys.stderr, args.root.resolve())
     except UnknownStackError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

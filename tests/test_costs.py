@@ -32,6 +32,7 @@ from plan import Plan, run_program
 from tests.conftest import build_stack
 
 ROOT = Path(__file__).resolve().parent.parent
+ORDERS_EXAMPLE = ROOT / "examples" / "orders-api"
 US_EAST_1 = load_prices("us-east-1")
 HOURS = 730
 
@@ -502,13 +503,26 @@ def check_estimate_json(stack: str, stdout: str) -> None:
     assert ingested and all(i["monthly"] == pytest.approx(100 * 0.50) for i in ingested)
 
 
-def test_the_command_estimates_a_stack_as_a_process() -> None:
-    # How long it takes is measured by `python -m benchmarks`, never asserted here.
+def test_the_command_estimates_another_projects_stack_as_a_process() -> None:
+    # The command end to end in a process of its own, on the smallest program there is: the orders-API example, a
+    # team's own program using one component. This project's stacks are estimated in this process below, on the
+    # shared builds, and as processes by `python -m benchmarks` (CI's smoke step), which measures how long it takes.
     done = subprocess.run(
-        [sys.executable, "-m", "costs", "--stack", "dev", *ESTIMATE_ARGS],
+        [sys.executable, "-m", "costs", "--root", str(ORDERS_EXAMPLE), "--stack", "dev", *ESTIMATE_ARGS],
         cwd=ROOT, capture_output=True, text=True, check=True, timeout=120,
     )  # fmt: skip
     check_estimate_json("dev", done.stdout)
+    # Its own resources, priced: the example's API, not this project's stack of the same name.
+    items = json.loads(done.stdout)["items"]
+    assert {i["component"] for i in items} == {"orders (acp:serverless:ServerlessApi)"}
+    assert {"aws:apigatewayv2/api:Api", "aws:lambda/function:Function"} <= {i["type"] for i in items}
+
+
+def test_an_unknown_stack_of_another_project_names_that_project_and_its_stacks(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["--root", str(ORDERS_EXAMPLE), "--stack", "prod"]) == 2
+    assert f"no stack file Pulumi.prod.yaml in {ORDERS_EXAMPLE} (stacks: dev)" in capsys.readouterr().err
 
 
 def test_the_command_estimates_each_stack_with_usage_set_on_the_command_line(
@@ -518,7 +532,8 @@ def test_the_command_estimates_each_stack_with_usage_set_on_the_command_line(
     # build itself is the one a process makes, tested as a process above.
     built: list[str] = []
 
-    def shared_build(stack: str) -> Plan:
+    def shared_build(stack: str, root: Path) -> Plan:
+        assert root == ROOT  # this project's stack, when no --root is given
         built.append(stack)
         return build_stack(stack)
 
