@@ -13,5 +13,5 @@ _SafeLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def load_yaml(text: str | bytes) -> Any:
-    """`load_yaml(text)`, with libyaml where it is available."""
+    """`yaml.safe_load(text)`, with libyaml where it is available."""
     return yaml.load(text, Loader=_SafeLoader)
