@@ -21,6 +21,7 @@ from costs.refresh import PRICE_LIST_REGION, refresh
 from costs.render import FORMATS
 from plan import load_stack_config, run_stack
 from plan.engine import ROOT, run_as_command
+from plan.problems import BAD_SETTINGS, problems_text
 
 README_STACKS = ("dev", "prod")
 
@@ -110,6 +111,9 @@ def main(argv: list[str] | None = None) -> int:
         result = stack_estimate(args.stack, assumptions, sys.stderr, args.root.resolve())
     except UnknownStackError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except BAD_SETTINGS as error:
+        print(problems_text(error, "nothing was estimated"), file=sys.stderr)
         return 2
     sys.stdout.write(FORMATS[args.format](result))
     return 2 if args.fail_on_unpriced and result.unpriced else 0

@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
-from aws_compute_platform.config import ConfigError, SettingsError
 from plan.engine import ROOT, Plan, PlannedResource, run_as_command, run_stack
+from plan.problems import BAD_SETTINGS, problems_text
 
 EXIT_BAD_SETTINGS = 1
 EXIT_NO_STACK = 2
@@ -90,12 +90,6 @@ def render(plan: Plan, *, details: bool = False) -> str:
     return "\n".join(lines)
 
 
-def problems_text(error: SettingsError | ConfigError) -> str:
-    problems = error.problems if isinstance(error, SettingsError) else [error]
-    header = f"The stack file has {len(problems)} problem(s); nothing would be created:"
-    return "\n".join([header, *(f"  - {p}" for p in problems)])
-
-
 def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     parser = argparse.ArgumentParser(prog="python -m plan", description=__doc__.splitlines()[0])
@@ -111,7 +105,7 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
     try:
         with contextlib.redirect_stderr(engine_log):
             plan = run_stack(args.stack, root=root)
-    except (SettingsError, ConfigError) as error:
+    except BAD_SETTINGS as error:
         print(problems_text(error), file=out)
         return EXIT_BAD_SETTINGS
     print(render(plan, details=args.details), file=out)

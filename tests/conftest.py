@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import gc
 import json
+import shutil
 import subprocess
 import sys
 import threading
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+import yaml
 
 from tests.yaml_loader import load_yaml
 
@@ -139,6 +141,20 @@ def dev_in_six_zones() -> dict[str, Any]:
             "database": {**wordpress["database"], "exportLogs": False},
         },
     }
+
+
+def bad_project(tmp_path: Path) -> Path:
+    """A copy of the program in `tmp_path` with a dev stack file carrying three mistakes: an out-of-range value, an
+    unknown key and a misspelt project name; the commands' tests check that each is reported with its key."""
+    for name in ("__main__.py", "Pulumi.yaml"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    stack = load_yaml((ROOT / "Pulumi.dev.yaml").read_text())
+    config = stack["config"]
+    config[f"{PROJECT}:network"]["azCount"] = 9
+    config[f"{PROJECT}:keypair"] = "mine"
+    config["aws-compute-plattform:logRetentionDays"] = 14
+    (tmp_path / "Pulumi.dev.yaml").write_text(yaml.safe_dump(stack))
+    return tmp_path
 
 
 @functools.cache

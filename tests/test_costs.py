@@ -29,7 +29,7 @@ from costs.refresh import refresh
 from costs.render import as_data, as_json, as_markdown, as_table
 from costs.rules import FREE, RULES, cron_runs_per_month, unpriced_types
 from plan import Plan, run_program
-from tests.conftest import build_stack
+from tests.conftest import bad_project, build_stack
 
 ROOT = Path(__file__).resolve().parent.parent
 ORDERS_EXAMPLE = ROOT / "examples" / "orders-api"
@@ -516,6 +516,17 @@ def test_the_command_estimates_another_projects_stack_as_a_process() -> None:
     items = json.loads(done.stdout)["items"]
     assert {i["component"] for i in items} == {"orders (acp:serverless:ServerlessApi)"}
     assert {"aws:apigatewayv2/api:Api", "aws:lambda/function:Function"} <= {i["type"] for i in items}
+
+
+def test_a_stack_file_with_bad_settings_prints_its_problems_each_with_its_key_and_no_estimate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--root", str(bad_project(tmp_path)), "--stack", "dev", "--format", "json"]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""  # nothing a tool could take for an estimate
+    assert "The stack file has 3 problem(s); nothing was estimated:" in err
+    assert "aws-compute-platform:network.azCount: must be at least 1 and at most 6 (got 9)" in err
+    assert "Traceback" not in err
 
 
 def test_an_unknown_stack_of_another_project_names_that_project_and_its_stacks(

@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import io
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 import plan.__main__
 from plan import Plan, run_stack
 from plan.__main__ import EXIT_BAD_SETTINGS, EXIT_NO_STACK, main
 from plan.engine import ROOT
-from tests.conftest import build_stack
-from tests.yaml_loader import load_yaml
+from tests.conftest import bad_project, build_stack
 
 
 @pytest.fixture
@@ -58,19 +55,6 @@ def test_details_show_each_resources_inputs() -> None:
     status, text = run("--stack", "dev", "--details")
     assert status == 0
     assert "httpTokens" in text  # IMDSv2, from the launch templates' metadata options
-
-
-def bad_project(tmp_path: Path) -> Path:
-    """A copy of the program with a stack file carrying three mistakes."""
-    for name in ("__main__.py", "Pulumi.yaml"):
-        shutil.copy(ROOT / name, tmp_path / name)
-    stack = load_yaml((ROOT / "Pulumi.dev.yaml").read_text())
-    config = stack["config"]
-    config["aws-compute-platform:network"]["azCount"] = 9
-    config["aws-compute-platform:keypair"] = "mine"
-    config["aws-compute-plattform:logRetentionDays"] = 14
-    (tmp_path / "Pulumi.dev.yaml").write_text(yaml.safe_dump(stack))
-    return tmp_path
 
 
 def test_a_bad_stack_file_prints_only_its_problems_each_with_its_key(tmp_path: Path) -> None:
