@@ -20,7 +20,7 @@ from costs.readme import README, block, current_block, replace_block
 from costs.refresh import PRICE_LIST_REGION, refresh
 from costs.render import FORMATS
 from plan import load_stack_config, run_stack
-from plan.engine import ROOT, run_as_command
+from plan.engine import ROOT, run_as_command, stacks
 from plan.problems import BAD_SETTINGS, problems_text
 
 README_STACKS = ("dev", "prod")
@@ -33,9 +33,10 @@ class UnknownStackError(LookupError):
 def stack_estimate(stack: str, assumptions: Assumptions, progress: TextIO, root: Path = ROOT) -> Estimate:
     """The monthly cost of the stack `Pulumi.<stack>.yaml` of the Pulumi project in `root` (this one by default)."""
     if not (root / f"Pulumi.{stack}.yaml").exists():
-        stacks = ", ".join(sorted(p.stem.removeprefix("Pulumi.") for p in root.glob("Pulumi.*.yaml")))
         where = "" if root == ROOT else f" in {root}"
-        raise UnknownStackError(f"no stack file Pulumi.{stack}.yaml{where} (stacks: {stacks or 'none'})")
+        raise UnknownStackError(
+            f"no stack file Pulumi.{stack}.yaml{where} (stacks: {', '.join(stacks(root)) or 'none'})"
+        )
     _, config, _ = load_stack_config(stack, root)
     region = config.get("aws:region") or PRICE_LIST_REGION
     with Progress(f"running the {stack} program under the mock engine and pricing it", progress):

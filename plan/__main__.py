@@ -16,15 +16,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
-from plan.engine import ROOT, Plan, PlannedResource, run_as_command, run_stack
+from plan.engine import ROOT, Plan, PlannedResource, run_as_command, run_stack, stacks
 from plan.problems import BAD_SETTINGS, problems_text
 
 EXIT_BAD_SETTINGS = 1
 EXIT_NO_STACK = 2
-
-
-def stacks(root: Path = ROOT) -> list[str]:
-    return sorted(p.stem.removeprefix("Pulumi.") for p in root.glob("Pulumi.*.yaml"))
 
 
 def _children(plan: Plan) -> dict[str, list[PlannedResource]]:

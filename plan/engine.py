@@ -170,6 +170,11 @@ def _parsed_yaml(text: str) -> Any:
     return yaml.safe_load(text)
 
 
+def stacks(root: Path = ROOT) -> list[str]:
+    """The stacks of the Pulumi project in `root`: one per `Pulumi.<stack>.yaml` beside its `Pulumi.yaml`."""
+    return sorted(p.stem.removeprefix("Pulumi.") for p in root.glob("Pulumi.*.yaml"))
+
+
 def load_stack_config(stack: str, root: Path = ROOT) -> tuple[str, dict[str, Any], list[str]]:
     """The project name, the stack's config as the engine passes it (objects JSON-encoded), and its secret keys."""
     project_file = _parsed_yaml((root / "Pulumi.yaml").read_text())

@@ -50,7 +50,8 @@ def _schema() -> dict[Path, str]:
 
 
 def _urns() -> dict[Path, str]:
-    from plan.urns import pinned_file, plan_urns, stacks  # noqa: PLC0415
+    from plan.engine import stacks  # noqa: PLC0415
+    from plan.urns import pinned_file, plan_urns  # noqa: PLC0415
 
     return {pinned_file(stack): "\n".join(plan_urns(_plan(stack))) + "\n" for stack in stacks()}
 

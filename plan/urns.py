@@ -12,13 +12,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from plan.engine import ROOT, Plan, PlannedResource, run_stack
+from plan.engine import ROOT, Plan, PlannedResource, run_stack, stacks
 
 PINNED_DIR = ROOT / "tests" / "urns"
-
-
-def stacks(root: Path = ROOT) -> list[str]:
-    return sorted(p.stem.removeprefix("Pulumi.") for p in root.glob("Pulumi.*.yaml"))
 
 
 def urn(plan: Plan, resource: PlannedResource) -> str:

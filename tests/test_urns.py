@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from plan import Plan, run_stack
-from plan.urns import pinned_file, plan_urns, stacks
+from plan.engine import stacks
+from plan.urns import pinned_file, plan_urns
 
 
 @pytest.mark.parametrize("stack", stacks())
